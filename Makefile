@@ -1,0 +1,56 @@
+# Two commands for a new user: `make demo` and `make test`. Everything else is set up on the way.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+ELT := $(VENV)/bin/elt
+DEMO_START ?= 2024-01-01
+DEMO_END ?= 2024-01-07
+DEMO_DAYS ?= 7
+PYTEST_WORKERS ?= 2
+DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
+
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+
+.PHONY: install demo test bench lint clean
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+# The pre-built manifest that Cosmos renders DAGs from (parsing needs no database).
+dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_FILES)
+	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
+
+install: $(VENV)/.installed dbt_project/target/manifest.json
+
+demo: install
+	$(ELT) db start
+	$(ELT) generate all --start $(DEMO_START) --days $(DEMO_DAYS)
+	$(ELT) backfill all --start $(DEMO_START) --end $(DEMO_END)
+	$(ELT) report
+	@echo
+	@echo "Next:"
+	@echo "  Airflow UI:  .venv/bin/elt airflow   then open http://localhost:8080"
+	@echo "  psql:        .venv/bin/elt db psql   (or: psql \"\$$(.venv/bin/elt db url)\")"
+	@echo "  data docs:   .elt/gx/uncommitted/data_docs/local_site/index.html"
+
+test: install lint
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --durations=10 tests
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/sqlfluff lint --nofail dbt_project/models dbt_project/macros > /dev/null || true
+
+bench: install
+	$(VENV)/bin/python -m elt.bench
+
+clean:
+	-$(ELT) db stop
+	rm -rf .elt dbt_project/target

@@ -1,0 +1,36 @@
+{#
+    The run's dates, from the vars Airflow passes on every run (`run_date` = the date of
+    data_interval_start, i.e. the partition date; `data_interval_end`). Each returns a quoted date
+    literal. A missing or malformed var is a compiler error when the SQL is executed; `dbt parse`
+    (which Airflow uses to build the manifest) works without vars.
+#}
+{% macro run_date() -%}
+    {{ return(_elt_date_var('run_date')) }}
+{%- endmacro %}
+
+
+{% macro data_interval_end() -%}
+    {{ return(_elt_date_var('data_interval_end')) }}
+{%- endmacro %}
+
+
+{% macro _elt_date_var(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none or (value | string | trim) == '' -%}
+        {%- if execute -%}
+            {{ exceptions.raise_compiler_error(
+                "dbt var '" ~ name ~ "' is missing. Pass the run's dates, e.g. "
+                ~ "--vars '{run_date: 2018-07-21, data_interval_end: 2018-07-22}'"
+            ) }}
+        {%- endif -%}
+        {#- parse time: a placeholder, never executed -#}
+        {{ return("cast('1970-01-01' as date)") }}
+    {%- endif -%}
+    {%- set text = value | string | trim -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
+        {{ exceptions.raise_compiler_error(
+            "dbt var '" ~ name ~ "' must be a date YYYY-MM-DD, got '" ~ text ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return("cast('" ~ text ~ "' as date)") }}
+{%- endmacro %}

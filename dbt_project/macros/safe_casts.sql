@@ -1,0 +1,42 @@
+{#
+    Safe casts for raw text columns: a value becomes its type when Postgres accepts it as input for
+    that type (pg_input_is_valid, Postgres 16+), null otherwise; they never raise an error.
+    The GX suites in expectations/ use the same test, so "valid" means one thing in every layer:
+    a value the checks let through is never turned into null here.
+    Nested CASE expressions guarantee the order of evaluation (AND does not).
+#}
+
+{% macro safe_cast(column, type) -%}
+    case
+        when pg_input_is_valid(btrim({{ column }}), '{{ type }}')
+            then cast(btrim({{ column }}) as {{ type }})
+    end
+{%- endmacro %}
+
+
+{% macro safe_timestamp(column) -%}
+    {{ safe_cast(column, 'timestamp') }}
+{%- endmacro %}
+
+
+{% macro safe_date(column) -%}
+    cast({{ safe_cast(column, 'timestamp') }} as date)
+{%- endmacro %}
+
+
+{# Numeric, but not NaN or +/-Infinity (which Postgres accepts as numeric input). #}
+{% macro safe_numeric(column) -%}
+    case
+        when lower(btrim({{ column }})) not like '%inf%' and lower(btrim({{ column }})) <> 'nan'
+            then {{ safe_cast(column, 'numeric') }}
+    end
+{%- endmacro %}
+
+
+{# Integer from '3' or '3.0' (a zero fraction, as exports write counts); null for '3.5' or ''. #}
+{% macro safe_integer(column) -%}
+    case
+        when btrim({{ column }}) ~ '^[+-]?[0-9]{1,9}(\.0*)?$'
+            then cast(cast(btrim({{ column }}) as numeric) as integer)
+    end
+{%- endmacro %}

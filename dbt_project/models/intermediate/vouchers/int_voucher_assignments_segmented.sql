@@ -1,0 +1,97 @@
+-- Ephemeral: depends on the run's as-of date, so it is inlined into the mart rather than stored.
+with
+
+assignments as (
+
+    select * from {{ ref('stg_vouchers__voucher_assignments') }}
+
+),
+
+segments as (
+
+    select * from {{ ref('voucher_segments') }}
+
+),
+
+as_of as (
+
+    select {{ run_date() }} as as_of_date
+
+),
+
+assignments_as_of as (
+
+    -- every assignment made before the end of the as-of date, from any partition loaded up to that date:
+    -- rows that arrive in a later partition (a late or re-sent file) do not change a past day, so a
+    -- backfill of a date gives the numbers that date gave, whatever was loaded since
+    select
+        as_of.as_of_date,
+        assignments.partition_date,
+        assignments.source_file,
+        assignments.source_row,
+        assignments.country_code,
+        assignments.voucher_amount,
+        assignments.total_orders,
+        as_of.as_of_date - assignments.last_order_date as days_since_last_order
+    from assignments
+    cross join as_of
+    where
+        assignments.assigned_at < as_of.as_of_date + 1
+        and assignments.partition_date <= as_of.as_of_date
+        and assignments.country_code is not null
+        and assignments.voucher_amount is not null
+
+),
+
+segment_values as (
+
+    select
+        as_of_date,
+        partition_date,
+        source_file,
+        source_row,
+        country_code,
+        voucher_amount,
+        'frequent_segment' as segment_type,
+        total_orders as segment_value
+    from assignments_as_of
+    where total_orders is not null
+
+    union all
+
+    select
+        as_of_date,
+        partition_date,
+        source_file,
+        source_row,
+        country_code,
+        voucher_amount,
+        'recency_segment' as segment_type,
+        days_since_last_order as segment_value
+    from assignments_as_of
+    where days_since_last_order is not null
+
+),
+
+final as (
+
+    select
+        segment_values.as_of_date,
+        segment_values.partition_date,
+        segment_values.source_file,
+        segment_values.source_row,
+        segment_values.country_code,
+        segment_values.voucher_amount,
+        segment_values.segment_type,
+        segment_values.segment_value,
+        segments.segment
+    from segment_values
+    inner join segments
+        on
+            segment_values.segment_type = segments.segment_type
+            and segment_values.segment_value >= segments.min_value
+            and (segments.max_value is null or segment_values.segment_value <= segments.max_value)
+
+)
+
+select * from final

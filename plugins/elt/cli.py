@@ -1,0 +1,176 @@
+"""The `elt` command: embedded database, sample data, DAG runs and backfills, the Airflow UI."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from datetime import date
+
+from elt import config
+
+log = logging.getLogger("elt")
+
+EPILOG = """examples:
+  elt db start                                  start the embedded Postgres (first time: create it)
+  psql "$(elt db url)"                          query the warehouse (or: elt db psql)
+  elt generate all --start 2024-01-01 --days 7  write sample files into the landing zone
+  elt run vouchers_daily --date 2024-01-07      one run for the partition 2024-01-07
+  elt backfill all --start 2024-01-01 --end 2024-01-07
+  elt report --date 2024-01-07                  what the marts and exceptions hold
+  elt airflow                                   the Airflow UI on http://localhost:8080
+"""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from elt import localdb, warehouse
+
+    configured = warehouse.configured_params()
+    if args.action == "url":
+        print((configured or warehouse.embedded_params()).libpq_url())
+        return 0
+    if args.action == "psql":
+        params = configured or warehouse.embedded_params()
+        psql = localdb.psql_path()
+        os.execv(psql, [psql, params.libpq_url(), *args.rest])
+    if configured is not None:
+        print(f"A server is configured ({configured.host}:{configured.port}); the embedded one is not used.")
+        if args.action == "start":
+            warehouse.bootstrap(configured)
+            print("Warehouse schemas, audit tables and roles are in place.")
+        return 0
+    if args.action == "start":
+        params = localdb.start()
+        warehouse.bootstrap(params)
+        print(f'Embedded Postgres is running in {localdb.data_dir()}\n  psql "{params.libpq_url()}"')
+    elif args.action == "stop":
+        print("stopped" if localdb.stop() else "the embedded Postgres was not running")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from elt.generate import generate
+
+    paths = generate(args.source, config.landing_dir(), args.start, args.days, seed=args.seed)
+    print(f"wrote {len(paths)} file(s) under {config.landing_dir()}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from elt import runner
+
+    runner.prepare()
+    ok = runner.run_dag(args.dag_id, args.date)
+    print(f"{args.dag_id} {args.date}: {'success' if ok else 'FAILED'}")
+    return 0 if ok else 1
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from elt import runner
+
+    if args.end < args.start:
+        raise SystemExit(f"--end {args.end} is before --start {args.start}")
+    runner.prepare()
+    dag_ids = sorted(runner.load_dags()) if args.dag_id == "all" else [args.dag_id]
+    plan = [(dag_id, day) for dag_id in dag_ids for day in runner.schedule_dates(dag_id, args.start, args.end)]
+    failures = 0
+    for number, (dag_id, day) in enumerate(plan, 1):
+        clock = time.monotonic()
+        ok = runner.run_dag(dag_id, day)
+        failures += not ok
+        print(
+            f"[{number}/{len(plan)}] {dag_id} {day}: {'success' if ok else 'FAILED'} "
+            f"({time.monotonic() - clock:.0f} s)",
+            flush=True,
+        )
+    print(f"backfill done: {len(plan) - failures} succeeded, {failures} failed")
+    return 0 if failures == 0 else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from elt.report import print_report
+
+    print_report(args.date)
+    return 0
+
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from elt import runner
+
+    env = runner.prepare()
+    airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    print(
+        "Starting Airflow (api-server, scheduler, dag-processor, triggerer) with the project's config.\n"
+        "  UI: http://localhost:8080  (local mode: no login; set AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=False\n"
+        f"  in .env to require one; the generated admin password is then in {env['AIRFLOW_HOME']}/"
+        "simple_auth_manager_passwords.json.generated)\n  Stop with Ctrl-C.",
+        flush=True,
+    )
+    os.execv(airflow, [airflow, "standalone"])
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="elt", description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    top.add_argument("-v", "--verbose", action="store_true", help="show debug logs")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="start/stop the embedded Postgres, print the warehouse URL, open psql")
+    db.add_argument("action", choices=["start", "stop", "url", "psql"])
+    db.add_argument("rest", nargs=argparse.REMAINDER, help="extra psql arguments (with psql)")
+    db.set_defaults(func=cmd_db)
+
+    gen = sub.add_parser("generate", help="write deterministic sample files into the landing zone")
+    gen.add_argument("source", help="a source name, or all")
+    gen.add_argument("--start", type=_date, required=True, help="first partition date, YYYY-MM-DD")
+    gen.add_argument("--days", type=int, default=7, help="number of daily partitions (default 7)")
+    gen.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    gen.set_defaults(func=cmd_generate)
+
+    run = sub.add_parser("run", help="one DAG run whose data interval starts at DATE (in-process)")
+    run.add_argument("dag_id")
+    run.add_argument("--date", type=_date, required=True, help="partition date, YYYY-MM-DD")
+    run.set_defaults(func=cmd_run)
+
+    back = sub.add_parser("backfill", help="run a DAG (or all) for every interval between two dates")
+    back.add_argument("dag_id", help="a DAG id, or all")
+    back.add_argument("--start", type=_date, required=True)
+    back.add_argument("--end", type=_date, required=True)
+    back.set_defaults(func=cmd_backfill)
+
+    report = sub.add_parser("report", help="print what the marts and the exceptions hold")
+    report.add_argument("--date", type=_date, default=None, help="as-of date (default: the latest)")
+    report.set_defaults(func=cmd_report)
+
+    af = sub.add_parser("airflow", help="start Airflow with the project's config (UI on port 8080)")
+    af.set_defaults(func=cmd_airflow)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    try:
+        return args.func(args)
+    except (KeyError, ValueError) as exc:
+        print(f"elt: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Project settings: paths and connection URLs, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@lru_cache(maxsize=1)
+def load_env() -> None:
+    """Load `<project>/.env` once; variables already set in the environment win."""
+    load_dotenv(PROJECT_DIR / ".env", override=False)
+
+
+def setting(name: str, default: str | None = None) -> str | None:
+    """One setting from the environment (after `.env`), or its default."""
+    load_env()
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def project_path(name: str, default: str) -> Path:
+    """A directory setting; relative values are taken from the project folder."""
+    path = Path(setting(name, default) or default)
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def landing_dir() -> Path:
+    """Where source files land: `<landing>/<source>/<YYYY-MM-DD>/`."""
+    return project_path("ELT_LANDING_DIR", "data/landing")
+
+
+def state_dir() -> Path:
+    """Local state of the project: embedded Postgres, Airflow home, GX docs."""
+    return project_path("ELT_STATE_DIR", ".elt")
+
+
+def airflow_home() -> Path:
+    return project_path("AIRFLOW_HOME", str(state_dir() / "airflow"))
+
+
+def data_docs_dir() -> Path:
+    """Where GX builds its data docs (the GX project lives in `<state>/gx`)."""
+    return state_dir() / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+
+DAGS_DIR = PROJECT_DIR / "dags"
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_DIR / "expectations"

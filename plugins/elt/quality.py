@@ -1,0 +1,285 @@
+"""Great Expectations runner: validate a raw partition, write every failing row to `audit.dq_exceptions`.
+
+Suites live in `expectations/<schema>.<table>.json` (GX 1.x suite JSON). Every expectation is an
+`unexpected_rows_expectation` whose query selects the failing rows of `{batch}`, with a GX severity
+(`critical` = error: the row is quarantined by staging; `warning` = warn: recorded only) and
+`meta.rule` / `meta.column`. GX validates the batch and builds data docs; the same queries then copy
+every failing row (not a sample) into `audit.dq_exceptions` on the server with `INSERT … SELECT`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from psycopg import sql
+
+from elt import config, warehouse
+from elt.load import partition_lock
+from elt.sources import Source, Table, check_identifier, get_source
+
+log = logging.getLogger(__name__)
+
+GX_URL_VARIABLE = "ELT_GX_WAREHOUSE_URL"
+SEVERITIES = {"critical": "error", "warning": "warn", "info": "warn"}
+
+
+class QualityError(Exception):
+    """A suite could not run, or a partition's error share passed the suite's threshold."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    column: str
+    severity: str  # error | warn
+    query: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    rules: tuple[Rule, ...]
+    error_threshold: float
+    definition: dict
+
+
+@dataclass
+class SuiteResult:
+    source: str
+    table: str
+    partition_date: date
+    run_id: int
+    rows_checked: int
+    error_rows: int
+    warn_rows: int
+    success: bool
+    gx_success: bool | None
+
+    @property
+    def error_share(self) -> float:
+        return self.error_rows / self.rows_checked if self.rows_checked else 0.0
+
+
+def suite_path(source: Source, table: Table) -> Path:
+    return config.EXPECTATIONS_DIR / f"{source.schema}.{table.name}.json"
+
+
+def load_suite(source: Source, table: Table) -> Suite:
+    """Read and check a suite file: every rule names a contract column and a known severity."""
+    path = suite_path(source, table)
+    try:
+        definition = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise QualityError(f"{path}: cannot read suite: {exc}") from None
+    rules = []
+    for number, expectation in enumerate(definition.get("expectations", []), 1):
+        meta = expectation.get("meta", {})
+        where = f"{path}: expectation {number}"
+        if expectation.get("type") != "unexpected_rows_expectation":
+            raise QualityError(f"{where}: only unexpected_rows_expectation is supported, got {expectation.get('type')}")
+        column = meta.get("column", "")
+        if column not in table.columns:
+            raise QualityError(f"{where}: meta.column {column!r} is not a column of {table.name}")
+        severity = SEVERITIES.get(expectation.get("severity", "critical"))
+        if severity is None:
+            raise QualityError(f"{where}: unknown severity {expectation.get('severity')!r}")
+        query = expectation["kwargs"]["unexpected_rows_query"]
+        if "{batch}" not in query:
+            raise QualityError(f"{where}: the query must select from {{batch}}")
+        rules.append(
+            Rule(
+                check_identifier(meta.get("rule", "")),
+                column,
+                severity,
+                query,
+                expectation.get("description") or meta["rule"],
+            )
+        )
+    threshold = float(definition.get("meta", {}).get("error_threshold", 0.05))
+    return Suite(definition.get("name", path.stem), tuple(rules), threshold, definition)
+
+
+def _batch_sql(source: Source, table: Table, day: str) -> str:
+    """The partition as a query; identifiers come from the contract, `day` is a literal or a placeholder."""
+    return f'select * from "{source.schema}"."{table.name}" where _partition_date = {day}'
+
+
+def _gx_datasource(context, params: warehouse.ServerParams):
+    """The warehouse datasource of the GX project, created once (re-creating it would drop its assets).
+
+    Its connection string is a `${…}` reference filled from the environment, so no password is written to disk.
+    """
+    os.environ[GX_URL_VARIABLE] = params.sqlalchemy_url()
+    try:
+        return context.data_sources.get("warehouse")
+    except (KeyError, ValueError):
+        return context.data_sources.add_or_update_sql(name="warehouse", connection_string=f"${{{GX_URL_VARIABLE}}}")
+
+
+def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, params: warehouse.ServerParams) -> bool:
+    """Validate the partition with Great Expectations and update the data docs; GX's own verdict.
+
+    The partition is a query asset that lives only for this validation, so the GX project does not
+    grow with every partition; the rendered results stay in the data docs.
+    """
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core import ExpectationSuite
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="file", project_root_dir=str(config.state_dir()))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    datasource = _gx_datasource(context, params)
+    name = f"{source.schema}.{table.name}.{partition_date.isoformat()}"
+    if name in {asset.name for asset in datasource.assets}:
+        datasource.delete_asset(name)
+    day = f"'{date(partition_date.year, partition_date.month, partition_date.day).isoformat()}'"
+    asset = datasource.add_query_asset(name=name, query=_batch_sql(source, table, day))
+    definition = {k: v for k, v in suite.definition.items() if k in ("name", "expectations", "meta")}
+    gx_suite = context.suites.add_or_update(ExpectationSuite(**definition))
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=name, data=asset.add_batch_definition_whole_table("partition"), suite=gx_suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[validation],
+            actions=[UpdateDataDocsAction(name="data_docs")],
+            result_format="SUMMARY",
+        )
+    )
+    try:
+        result = checkpoint.run()
+    finally:
+        context.checkpoints.delete(name)
+        context.validation_definitions.delete(name)
+        datasource.delete_asset(name)
+    for run in result.run_results.values():
+        for outcome in run.results:
+            if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+                message = outcome.exception_info["exception_message"]
+                raise QualityError(f"{suite.name}: expectation failed to run: {message}")
+    return bool(result.success)
+
+
+def _exceptions_insert(source: Source, table: Table, rule: Rule) -> sql.Composed:
+    """INSERT … SELECT of every row the rule selects (column names come from the checked contract)."""
+    key = (
+        sql.SQL("concat_ws('|', {})").format(sql.SQL(", ").join(sql.Identifier("b", c) for c in table.key))
+        if table.key
+        else sql.SQL("null")
+    )
+    batch = f"({_batch_sql(source, table, '%(day)s')}) as batch"
+    rows = sql.SQL(rule.query.replace("%", "%%").replace("{batch}", batch))
+    head = sql.SQL(
+        "insert into audit.dq_exceptions (run_id, source, table_name, partition_date, batch_id, source_file,"
+        " source_row, record_key, column_name, rule, severity, bad_value, message, detected_at)"
+        " select %(run_id)s, %(source)s, %(table)s, b._partition_date, b._batch_id, b._source_file, b._source_row,"
+        " {key}, %(column)s, %(rule)s, %(severity)s, b.{column}::text, %(message)s, clock_timestamp() from ("
+    ).format(key=key, column=sql.Identifier(rule.column))
+    return head + rows + sql.SQL(") as b")
+
+
+def validate_table(
+    source: Source, table: Table, partition_date: date, params: warehouse.ServerParams | None = None
+) -> SuiteResult:
+    """Run one table's suite on one partition and replace that partition's exceptions."""
+    suite = load_suite(source, table)
+    started = time.monotonic()
+    params = params or warehouse.warehouse_params()
+    gx_success = run_gx(source, table, suite, partition_date, params)
+    with warehouse.connect(params) as conn, conn.transaction():
+        partition_lock(conn, source.schema, table.name, partition_date)
+        counted = conn.execute(
+            sql.SQL("select count(*), min(_batch_id), clock_timestamp() from {}.{} where _partition_date = %s").format(
+                sql.Identifier(source.schema), sql.Identifier(table.name)
+            ),
+            (partition_date,),
+        ).fetchone()
+        rows_checked, batch_id, started_at = counted
+        run_id = conn.execute(
+            "insert into audit.dq_runs (source, table_name, partition_date, batch_id, suite, rows_checked,"
+            " error_rows, warn_rows, success, started_at, finished_at)"
+            " values (%s, %s, %s, %s, %s, %s, 0, 0, false, %s, %s) returning run_id",
+            (source.name, table.name, partition_date, batch_id, suite.name, rows_checked, started_at, started_at),
+        ).fetchone()[0]
+        conn.execute(
+            "delete from audit.dq_exceptions where source = %s and table_name = %s and partition_date = %s",
+            (source.name, table.name, partition_date),
+        )
+        for rule in suite.rules:
+            cursor = conn.execute(
+                _exceptions_insert(source, table, rule),
+                {
+                    "run_id": run_id,
+                    "source": source.name,
+                    "table": table.name,
+                    "day": partition_date,
+                    "column": rule.column,
+                    "rule": rule.name,
+                    "severity": rule.severity,
+                    "message": rule.message,
+                },
+            )
+            log.info(
+                "%s %s: rule %s (%s): %s rows",
+                suite.name,
+                partition_date,
+                rule.name,
+                rule.severity,
+                f"{cursor.rowcount:,}",
+            )
+        error_rows, warn_rows = conn.execute(
+            "select count(distinct (source_file, source_row)) filter (where severity = 'error'),"
+            " count(distinct (source_file, source_row)) filter (where severity = 'warn')"
+            " from audit.dq_exceptions where run_id = %s",
+            (run_id,),
+        ).fetchone()
+        share = error_rows / rows_checked if rows_checked else 0.0
+        success = share <= suite.error_threshold
+        conn.execute(
+            "update audit.dq_runs set error_rows = %s, warn_rows = %s, success = %s, finished_at = clock_timestamp()"
+            " where run_id = %s",
+            (error_rows, warn_rows, success, run_id),
+        )
+    result = SuiteResult(
+        source.name, table.name, partition_date, run_id, rows_checked, error_rows, warn_rows, success, gx_success
+    )
+    log.info(
+        "%s %s: %s rows checked, %s with errors (%.2f%%), %s with warnings, in %.1f s",
+        suite.name,
+        partition_date,
+        f"{rows_checked:,}",
+        f"{error_rows:,}",
+        100 * share,
+        f"{warn_rows:,}",
+        time.monotonic() - started,
+    )
+    return result
+
+
+def validate_partition(
+    source_name: str, partition_date: date, params: warehouse.ServerParams | None = None
+) -> list[SuiteResult]:
+    """Validate every table of a source for one partition; raise if a suite's error share passes its threshold."""
+    source = get_source(source_name)
+    results = [validate_table(source, table, partition_date, params) for table in source.tables]
+    failed = [r for r in results if not r.success]
+    if failed:
+        details = "; ".join(
+            f"{r.table}: {r.error_rows:,} of {r.rows_checked:,} rows have errors ({100 * r.error_share:.1f}%)"
+            for r in failed
+        )
+        raise QualityError(
+            f"{source_name} {partition_date}: error share above the suite threshold: {details}. "
+            "See audit.dq_exceptions for every failing row."
+        )
+    return results

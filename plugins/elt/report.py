@@ -1,0 +1,52 @@
+"""A plain-text report of what the marts and the exceptions hold, for `make demo` and `elt report`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from elt import warehouse
+
+
+def _cell(value: str, width: int) -> str:
+    """Numbers right-aligned, text left-aligned."""
+    return value.rjust(width) if value.replace(".", "").isdigit() else value.ljust(width)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    body = ["  ".join(_cell(v, w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join([line, "  ".join("-" * w for w in widths), *body])
+
+
+def print_report(as_of: date | None = None) -> None:
+    with warehouse.connect() as conn:
+        latest = conn.execute(
+            "select max(as_of_date) from marts.voucher_most_used where %(d)s::date is null or as_of_date <= %(d)s",
+            {"d": as_of},
+        ).fetchone()[0]
+        print(f"\n== marts.voucher_most_used as of {latest} ==")
+        rows = conn.execute(
+            "select country_code, segment_type, segment, voucher_amount, assignments, segment_assignments"
+            " from marts.voucher_most_used where as_of_date = %s"
+            " order by country_code, segment_type, substring(segment from '^[0-9]+')::int",
+            (latest,),
+        ).fetchall()
+        print(
+            format_table(["country", "segment_type", "segment", "voucher_amount", "assignments", "segment_total"], rows)
+        )
+        print("\n== audit.dq_exceptions: failing values by rule ==")
+        rows = conn.execute(
+            "select source, table_name, rule, severity, count(*), count(distinct partition_date),"
+            " min(source_file || ':' || source_row) from audit.dq_exceptions group by 1, 2, 3, 4 order by 1, 2, 4, 3"
+        ).fetchall()
+        print(format_table(["source", "table", "rule", "severity", "rows", "partitions", "example (file:row)"], rows))
+        print("\n== audit.dq_runs: latest run per partition ==")
+        rows = conn.execute(
+            "select distinct on (source, table_name, partition_date) source, table_name, partition_date,"
+            " rows_checked, error_rows, warn_rows, success from audit.dq_runs"
+            " order by source, table_name, partition_date, run_id desc"
+        ).fetchall()
+        print(format_table(["source", "table", "partition", "rows", "error_rows", "warn_rows", "success"], rows))

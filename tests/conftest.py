@@ -1,0 +1,44 @@
+"""Shared fixtures: a throwaway Postgres server per test session and a fresh warehouse per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from elt import localdb, warehouse
+from elt.warehouse import ServerParams
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerParams]:
+    """A private Postgres server (embedded), stopped at the end of the session."""
+    data_dir = tmp_path_factory.mktemp("pg")
+    params = localdb.start(data_dir)
+    yield params
+    localdb.stop(data_dir)
+
+
+@pytest.fixture
+def warehouse_params(
+    pg_server: ServerParams, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[ServerParams]:
+    """A new, bootstrapped warehouse database; the project's settings point at it for the test."""
+    params = pg_server.database(f"test_{uuid.uuid4().hex[:12]}")
+    warehouse.bootstrap(params)
+    monkeypatch.setenv("ELT_WAREHOUSE_URL", params.libpq_url())
+    monkeypatch.setenv("ELT_LANDING_DIR", str(tmp_path / "landing"))
+    yield params
+    with psycopg.connect(pg_server.database("postgres").libpq_url(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{params.dbname}" with (force)')
+
+
+@pytest.fixture
+def landing(warehouse_params: ServerParams, tmp_path: Path) -> Path:
+    """The landing zone of the test (empty)."""
+    path = tmp_path / "landing"
+    path.mkdir(exist_ok=True)
+    return path
