@@ -161,7 +161,7 @@ class _PartitionSwap:
         execute = self.conn.execute
         execute(sql.SQL("alter table {} alter _source_file set default {}").format(self.new, sql.Literal(lineage_path)))
         execute("select setval(%s, %s, false)", (f"{self.source.schema}.{self.new_name}_row", stream.first_line))
-        statement = sql.SQL("copy {} ({}) from stdin with (format csv, encoding 'UTF8')").format(
+        statement = sql.SQL("copy {} ({}) from stdin with (format csv, encoding 'UTF8', freeze true)").format(
             self.new, sql.SQL(", ").join(map(sql.Identifier, stream.columns))
         )
         with self.conn.cursor() as cur:
