@@ -39,7 +39,7 @@ demo: install
 	@echo "Next:"
 	@echo "  Airflow UI:  .venv/bin/elt airflow   then open http://localhost:8080"
 	@echo "  psql:        .venv/bin/elt db psql   (or: psql \"\$$(.venv/bin/elt db url)\")"
-	@echo "  data docs:   .elt/gx/uncommitted/data_docs/local_site/index.html"
+	@echo "  data docs:   .elt/gx/data_docs/index.html"
 
 test: install lint
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --durations=10 tests

@@ -31,6 +31,7 @@ def warehouse_params(
     warehouse.bootstrap(params)
     monkeypatch.setenv("ELT_WAREHOUSE_URL", params.libpq_url())
     monkeypatch.setenv("ELT_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("ELT_STATE_DIR", str(tmp_path / "state"))
     yield params
     with psycopg.connect(pg_server.database("postgres").libpq_url(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{params.dbname}" with (force)')

@@ -45,8 +45,8 @@ def airflow_home() -> Path:
 
 
 def data_docs_dir() -> Path:
-    """Where GX builds its data docs (the GX project lives in `<state>/gx`)."""
-    return state_dir() / "gx" / "uncommitted" / "data_docs" / "local_site"
+    """Where GX builds its data docs (validation results are kept beside them, in `<state>/gx/validations`)."""
+    return state_dir() / "gx" / "data_docs"
 
 
 DAGS_DIR = PROJECT_DIR / "dags"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -25,7 +24,6 @@ from elt.sources import Source, Table, check_identifier, get_source
 
 log = logging.getLogger(__name__)
 
-GX_URL_VARIABLE = "ELT_GX_WAREHOUSE_URL"
 SEVERITIES = {"critical": "error", "warning": "warn", "info": "warn"}
 
 
@@ -111,44 +109,63 @@ def _batch_sql(source: Source, table: Table, day: str) -> str:
     return f'select * from "{source.schema}"."{table.name}" where _partition_date = {day}'
 
 
-def _gx_datasource(context, params: warehouse.ServerParams):
-    """The warehouse datasource of the GX project, created once (re-creating it would drop its assets).
+def _gx_context():
+    """An ephemeral GX context whose validation results and data docs are kept on disk.
 
-    Its connection string is a `${…}` reference filled from the environment, so no password is written to disk.
+    Datasources, suites and checkpoints live in memory for one validation, so concurrent runs (other
+    sources, other workers) never rewrite a shared project file; each result is a file of its own.
     """
-    os.environ[GX_URL_VARIABLE] = params.sqlalchemy_url()
-    try:
-        return context.data_sources.get("warehouse")
-    except (KeyError, ValueError):
-        return context.data_sources.add_or_update_sql(name="warehouse", connection_string=f"${{{GX_URL_VARIABLE}}}")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    gx_dir = config.state_dir() / "gx"
+    project = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    project.stores[project.validation_results_store_name] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(gx_dir / "validations")},
+    }
+    project.data_docs_sites = {
+        "local_site": {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(config.data_docs_dir()),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    }
+    return gx.get_context(project_config=project, mode="ephemeral")
 
 
 def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, params: warehouse.ServerParams) -> bool:
-    """Validate the partition with Great Expectations and update the data docs; GX's own verdict.
-
-    The partition is a query asset that lives only for this validation, so the GX project does not
-    grow with every partition; the rendered results stay in the data docs.
-    """
+    """Validate the partition with Great Expectations, keep the result and update the data docs; GX's verdict."""
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core import ExpectationSuite
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="file", project_root_dir=str(config.state_dir()))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    datasource = _gx_datasource(context, params)
+    context = _gx_context()
+    datasource = context.data_sources.add_sql(name="warehouse", connection_string=params.sqlalchemy_url())
     name = f"{source.schema}.{table.name}.{partition_date.isoformat()}"
-    if name in {asset.name for asset in datasource.assets}:
-        datasource.delete_asset(name)
     day = f"'{date(partition_date.year, partition_date.month, partition_date.day).isoformat()}'"
     asset = datasource.add_query_asset(name=name, query=_batch_sql(source, table, day))
     definition = {k: v for k, v in suite.definition.items() if k in ("name", "expectations", "meta")}
-    gx_suite = context.suites.add_or_update(ExpectationSuite(**definition))
-    validation = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=name, data=asset.add_batch_definition_whole_table("partition"), suite=gx_suite)
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name=name,
+            data=asset.add_batch_definition_whole_table("partition"),
+            suite=context.suites.add(ExpectationSuite(**definition)),
+        )
     )
-    checkpoint = context.checkpoints.add_or_update(
+    checkpoint = context.checkpoints.add(
         gx.Checkpoint(
             name=name,
             validation_definitions=[validation],
@@ -156,12 +173,7 @@ def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, par
             result_format="SUMMARY",
         )
     )
-    try:
-        result = checkpoint.run()
-    finally:
-        context.checkpoints.delete(name)
-        context.validation_definitions.delete(name)
-        datasource.delete_asset(name)
+    result = checkpoint.run()
     for run in result.run_results.values():
         for outcome in run.results:
             if outcome.exception_info and outcome.exception_info.get("raised_exception"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from elt import warehouse
+from elt import config, warehouse
 from elt.generate.vouchers import write_voucher_file
 from elt.load import load_partition
 from elt.quality import QualityError, validate_partition
@@ -89,6 +89,8 @@ def test_validating_twice_replaces_the_exceptions(landing: Path) -> None:
     with warehouse.connect() as conn:
         assert conn.execute(query).fetchall() == first
         assert conn.execute("select count(*) from audit.dq_runs").fetchone()[0] == 2
+    index = (config.data_docs_dir() / "index.html").read_text()
+    assert "raw_vouchers.voucher_assignments.2024-05-01" in index, "the data docs list the validated partition"
 
 
 def test_an_error_share_above_the_threshold_fails_after_recording(landing: Path) -> None:
