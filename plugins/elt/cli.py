@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, RuntimeError) as exc:
         print(f"elt: error: {exc}", file=sys.stderr)
         return 2
 

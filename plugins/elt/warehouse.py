@@ -17,6 +17,7 @@ WAREHOUSE_DB = "warehouse"
 AIRFLOW_DB = "airflow"
 LAYER_SCHEMAS = ("audit", "staging", "intermediate", "marts")
 ROLES = ("elt_loader", "elt_transformer", "elt_analyst")
+MIN_SERVER_VERSION = 160000
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,13 @@ def bootstrap(params: ServerParams | None = None) -> None:
     from elt.load import raw_table_ddl
 
     params = params or warehouse_params()
+    with connect(params.database("postgres")) as conn:
+        version = conn.info.server_version
+    if version < MIN_SERVER_VERSION:
+        raise RuntimeError(
+            f"{params.host}:{params.port}: PostgreSQL {version // 10000} found; the platform needs 16 or newer"
+            " (the checks and safe casts use pg_input_is_valid)"
+        )
     create_database(params, params.dbname)
     raw_schemas = sorted({source.schema for source in SOURCES.values()})
     with connect(params) as conn:
