@@ -101,6 +101,17 @@ def run_dag(dag_id: str, partition: date) -> bool:
         raise RuntimeError(f"{dag_id} ran {dag_run.data_interval_start} instead of {interval.start}")
     state = str(dag_run.state)
     log.info("%s %s: %s in %.0f s", dag_id, partition, state, time.monotonic() - clock)
+    if not state.endswith("success"):
+        states = {ti.task_id: str(ti.state).split(".")[-1].lower() for ti in dag_run.get_task_instances()}
+        failed = [task_id for task_id, task_state in states.items() if task_state == "failed"]
+        blocked = sum(task_state == "upstream_failed" for task_state in states.values())
+        log.error(
+            "%s %s: task(s) %s failed (%d downstream not run); the error is in the log above",
+            dag_id,
+            partition,
+            ", ".join(failed) or "?",
+            blocked,
+        )
     return state.endswith("success")
 
 
