@@ -24,6 +24,7 @@ from elt.sources import Source, Table, get_source
 
 log = logging.getLogger(__name__)
 
+LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_source_row", "_partition_date", "_loaded_at")
 LINEAGE_DDL = (
     "_batch_id bigint not null, _source_file text not null, _source_row bigint not null, "
     "_partition_date date not null, _loaded_at timestamptz not null"
@@ -58,10 +59,19 @@ class TableLoad:
 
 
 def raw_table_ddl(source: Source, table: Table) -> sql.Composed:
-    """The raw table: every business column text, lineage columns, list-partitioned by partition date."""
+    """The raw table: every business column text, lineage columns; keyed tables have a primary key,
+    the others are list-partitioned by partition date."""
     columns = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in table.columns)
-    return sql.SQL("create table if not exists {}.{} ({}, {}) partition by list (_partition_date)").format(
-        sql.Identifier(source.schema), sql.Identifier(table.name), columns, sql.SQL(LINEAGE_DDL)
+    layout = (
+        sql.SQL(", primary key ({}))").format(sql.SQL(", ").join(map(sql.Identifier, table.key)))
+        if table.key
+        else sql.SQL(") partition by list (_partition_date)")
+    )
+    return (
+        sql.SQL("create table if not exists {}.{} ({}, {}").format(
+            sql.Identifier(source.schema), sql.Identifier(table.name), columns, sql.SQL(LINEAGE_DDL)
+        )
+        + layout
     )
 
 
@@ -121,27 +131,35 @@ def _copy_error(exc: psycopg.Error, path: str, stream: CsvStream) -> FileError:
 
 
 class _PartitionSwap:
-    """Builds a new partition table, fills it, and swaps it in for the old one."""
+    """Builds a new partition table, fills it, and swaps it in for the old one (tables without a key)."""
 
     def __init__(self, conn: psycopg.Connection, source: Source, table: Table, partition_date: date, batch_id: int):
-        self.conn, self.source, self.table, self.day = conn, source, table, partition_date
+        self.conn, self.source, self.table, self.day, self.batch_id = conn, source, table, partition_date, batch_id
         stamp = partition_date.strftime("%Y%m%d")
-        self.partition = sql.Identifier(source.schema, f"{table.name}_p{stamp}")
-        self.partition_name = f"{table.name}_p{stamp}"
-        self.new_name = f"{table.name}_p{stamp}_b{batch_id}"
-        self.new = sql.Identifier(source.schema, self.new_name)
-        self.seq = sql.Identifier(source.schema, f"{self.new_name}_row")
         self.parent = sql.Identifier(source.schema, table.name)
-        self.batch_id = batch_id
+        self.partition_name = f"{table.name}_p{stamp}"
+        self.new_schema, self.new_name = source.schema, f"{table.name}_p{stamp}_b{batch_id}"
 
-    def create(self, loaded_at: datetime) -> None:
-        execute = self.conn.execute
-        execute(sql.SQL("create sequence {} cache 10000").format(self.seq))
-        execute(
+    @property
+    def new(self) -> sql.Identifier:
+        return sql.Identifier(self.new_schema, self.new_name)
+
+    @property
+    def seq_name(self) -> str:
+        return f"{self.new_schema}.{self.new_name}_row"
+
+    def _create_table(self) -> None:
+        self.conn.execute(
             sql.SQL(
                 "create table {new} (like {parent} including defaults, check (_partition_date = {day}::date))"
             ).format(new=self.new, parent=self.parent, day=sql.Literal(self.day.isoformat()))
         )
+
+    def create(self, loaded_at: datetime) -> None:
+        """The new table, with lineage defaults so that COPY fills them (the source file is set per file)."""
+        execute = self.conn.execute
+        execute(sql.SQL("create sequence {} cache 10000").format(sql.Identifier(*self.seq_name.split("."))))
+        self._create_table()
         execute(
             sql.SQL(
                 "alter table {new} alter _batch_id set default {batch}, "
@@ -153,14 +171,14 @@ class _PartitionSwap:
                 batch=sql.Literal(self.batch_id),
                 day=sql.Literal(self.day.isoformat()),
                 loaded_at=sql.Literal(loaded_at),
-                seq=sql.Literal(f"{self.source.schema}.{self.new_name}_row"),
+                seq=sql.Literal(self.seq_name),
             )
         )
 
     def copy_file(self, stream: CsvStream, lineage_path: str) -> int:
         execute = self.conn.execute
         execute(sql.SQL("alter table {} alter _source_file set default {}").format(self.new, sql.Literal(lineage_path)))
-        execute("select setval(%s, %s, false)", (f"{self.source.schema}.{self.new_name}_row", stream.first_line))
+        execute("select setval(%s, %s, false)", (self.seq_name, stream.first_line))
         statement = sql.SQL("copy {} ({}) from stdin with (format csv, encoding 'UTF8', freeze true)").format(
             self.new, sql.SQL(", ").join(map(sql.Identifier, stream.columns))
         )
@@ -170,21 +188,74 @@ class _PartitionSwap:
                     copy.write(chunk)
             return cur.rowcount
 
-    def swap_in(self) -> None:
+    def publish(self) -> None:
+        """Swap the new table in as the partition."""
         execute = self.conn.execute
-        execute(sql.SQL("drop table if exists {}").format(self.partition))
+        partition = sql.Identifier(self.source.schema, self.partition_name)
+        execute(sql.SQL("drop table if exists {}").format(partition))
         execute(
             sql.SQL(
                 "alter table {new} alter _batch_id drop default, alter _partition_date drop default, "
                 "alter _loaded_at drop default, alter _source_row drop default, alter _source_file drop default"
             ).format(new=self.new)
         )
-        execute(sql.SQL("drop sequence {}").format(self.seq))
+        execute(sql.SQL("drop sequence {}").format(sql.Identifier(*self.seq_name.split("."))))
         execute(sql.SQL("alter table {} rename to {}").format(self.new, sql.Identifier(self.partition_name)))
         execute(
             sql.SQL("alter table {} attach partition {} for values in ({})").format(
-                self.parent, self.partition, sql.Literal(self.day.isoformat())
+                self.parent, partition, sql.Literal(self.day.isoformat())
             )
+        )
+
+
+class _KeyedUpsert(_PartitionSwap):
+    """Fills a temporary table, then upserts it into the raw table by key (tables with a key).
+
+    A row only replaces a stored row from the same or an earlier partition, so snapshots that
+    arrive (or are re-run) out of order never overwrite newer data; within a partition the last
+    row of a key wins.
+    """
+
+    def __init__(self, conn: psycopg.Connection, source: Source, table: Table, partition_date: date, batch_id: int):
+        super().__init__(conn, source, table, partition_date, batch_id)
+        self.new_schema = "pg_temp"
+
+    def _create_table(self) -> None:
+        self.conn.execute(
+            sql.SQL("create temp table {new} (like {parent} including defaults) on commit drop").format(
+                new=sql.Identifier(self.new_name), parent=self.parent
+            )
+        )
+        for key in self.table.key:  # let rows with an empty key in, so that publish() can name their line
+            self.conn.execute(sql.SQL("alter table {} alter {} drop not null").format(self.new, sql.Identifier(key)))
+
+    def publish(self) -> None:
+        keys = sql.SQL(", ").join(map(sql.Identifier, self.table.key))
+        empty = sql.SQL(" or ").join(
+            sql.SQL("coalesce(btrim({}), '') = ''").format(sql.Identifier(k)) for k in self.table.key
+        )
+        missing = self.conn.execute(
+            sql.SQL("select _source_file, _source_row from {} where {} order by 1, 2 limit 1").format(self.new, empty)
+        ).fetchone()
+        if missing:
+            raise FileError(f"{missing[0]}: line {missing[1]}: empty key ({', '.join(self.table.key)})")
+        columns = [*self.table.columns, *LINEAGE_COLUMNS]
+        names = sql.SQL(", ").join(map(sql.Identifier, columns))
+        excluded = sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in columns)
+        cursor = self.conn.execute(
+            sql.SQL(
+                "insert into {parent} ({names}) select distinct on ({keys}) {names} from {new}"
+                " order by {keys}, _source_file desc, _source_row desc"
+                " on conflict ({keys}) do update set ({names}) = row({excluded})"
+                " where {parent}._partition_date <= excluded._partition_date"
+            ).format(parent=self.parent, names=names, keys=keys, new=self.new, excluded=excluded)
+        )
+        log.info(
+            "%s.%s: %s rows upserted by key (%s)",
+            self.source.schema,
+            self.table.name,
+            f"{cursor.rowcount:,}",
+            ", ".join(self.table.key),
         )
 
 
@@ -223,15 +294,15 @@ def load_table(
     try:
         with conn.transaction():
             partition_lock(conn, source.schema, table.name, partition_date)
-            swap = _PartitionSwap(conn, source, table, partition_date, batch_id)
-            swap.create(loaded_at=started)
+            target = (_KeyedUpsert if table.key else _PartitionSwap)(conn, source, table, partition_date, batch_id)
+            target.create(loaded_at=started)
             for path in files:
                 current = _lineage_path(path, landing)
                 clock = time.monotonic()
                 stream = open_stream(path, set(table.columns))
                 _check_columns(stream, table, current)
                 try:
-                    rows = swap.copy_file(stream, current)
+                    rows = target.copy_file(stream, current)
                 except psycopg.errors.DataError as exc:
                     raise _copy_error(exc, current, stream) from None
                 if rows == 0:
@@ -247,7 +318,7 @@ def load_table(
                     rows / max(seconds, 1e-9),
                 )
                 loads.append(FileLoad(current, stream.sha256.hexdigest(), rows, stream.extra))
-            swap.swap_in()
+            target.publish()
             _log_rows(
                 conn,
                 [
@@ -268,7 +339,7 @@ def load_table(
             )
     except (FileError, psycopg.Error) as exc:
         message = str(exc).replace(str(landing) + "/", "")
-        if not message.startswith(current):
+        if not any(message.startswith(_lineage_path(path, landing)) for path in files):
             message = f"{current}: {message}"
         _log_rows(
             conn, [(batch_id, source.name, table.name, partition_date, current, None, 0, started, "failed", message)]

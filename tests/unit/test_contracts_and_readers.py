@@ -26,7 +26,7 @@ def test_identifiers_from_outside_are_refused(bad: str) -> None:
 
 
 def test_unknown_source_is_a_clear_error() -> None:
-    with pytest.raises(KeyError, match="unknown source 'nope'; known: vouchers"):
+    with pytest.raises(KeyError, match="unknown source .nope.; known: thelook, vouchers"):
         get_source("nope")
 
 
@@ -62,3 +62,31 @@ def test_bad_files_name_the_file_and_problem(tmp_path: Path, name: str, content:
     with pytest.raises(FileError, match=message) as failure:
         open_stream(path, {"a", "b"})
     assert str(path) in str(failure.value)
+
+
+def test_thelook_files_route_to_their_tables() -> None:
+    source = get_source("thelook")
+    routes = {
+        name: source.table_for(name).name
+        for name in (
+            "users.csv",
+            "users_000000000000.csv",
+            "orders.csv",
+            "order_items.csv",
+            "inventory_items.csv.gz",
+            "distribution_centers.csv",
+            "events.csv",
+            "products.csv",
+        )
+    }
+    assert routes == {
+        "users.csv": "users",
+        "users_000000000000.csv": "users",
+        "orders.csv": "orders",
+        "order_items.csv": "order_items",
+        "inventory_items.csv.gz": "inventory_items",
+        "distribution_centers.csv": "distribution_centers",
+        "events.csv": "events",
+        "products.csv": "products",
+    }
+    assert all(table.key for table in source.tables), "every theLook table is upserted by its key"

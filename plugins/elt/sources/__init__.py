@@ -66,9 +66,9 @@ class Source:
 
 
 def _registry() -> dict[str, Source]:
-    from elt.sources import vouchers
+    from elt.sources import thelook, vouchers
 
-    return {source.name: source for source in (vouchers.SOURCE,)}
+    return {source.name: source for source in (vouchers.SOURCE, thelook.SOURCE)}
 
 
 SOURCES: dict[str, Source] = _registry()
