@@ -190,7 +190,8 @@ def _exceptions_insert(source: Source, table: Table, rule: Rule) -> sql.Composed
         else sql.SQL("null")
     )
     batch = f"({_batch_sql(source, table, '%(day)s')}) as batch"
-    rows = sql.SQL(rule.query.replace("%", "%%").replace("{batch}", batch))
+    # `{batch}` is filled the way GX fills it (str.format: write `{{` and `}}` for literal braces)
+    rows = sql.SQL(rule.query.replace("%", "%%").format(batch=batch))
     head = sql.SQL(
         "insert into audit.dq_exceptions (run_id, source, table_name, partition_date, batch_id, source_file,"
         " source_row, record_key, column_name, rule, severity, bad_value, message, detected_at)"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from elt.generate.thelook import generate_thelook
 from elt.generate.vouchers import generate_vouchers
 
 GENERATORS: dict[str, Callable[..., list[Path]]] = {
     "vouchers": generate_vouchers,
+    "thelook": generate_thelook,
 }
 
 
@@ -20,8 +23,12 @@ def generate(
     days: int,
     seed: int = 42,
     rows_per_day: int | None = None,
+    scale: float | None = None,
 ) -> list[Path]:
-    """Write `days` days of sample files from `start` for `source` (or "all"); return the paths written."""
+    """Write `days` days of sample files from `start` for `source` (or "all"); return the paths written.
+
+    `rows_per_day` and `scale` go to the generators that take them (vouchers: rows per day; thelook: scale).
+    """
     if source == "all":
         names = list(GENERATORS)
     elif source in GENERATORS:
@@ -29,8 +36,14 @@ def generate(
     else:
         known = ", ".join(sorted(GENERATORS))
         raise ValueError(f"no generator for source {source!r}; known: {known} (or 'all')")
-    extra = {} if rows_per_day is None else {"rows_per_day": rows_per_day}
     paths: list[Path] = []
     for name in names:
-        paths.extend(GENERATORS[name](Path(landing_dir), start, days, seed=seed, **extra))
+        generator = GENERATORS[name]
+        accepts = inspect.signature(generator).parameters
+        extra: dict[str, int | float] = {}
+        if rows_per_day is not None and "rows_per_day" in accepts:
+            extra["rows_per_day"] = rows_per_day
+        if scale is not None and "scale" in accepts:
+            extra["scale"] = scale
+        paths.extend(generator(Path(landing_dir), start, days, seed=seed, **extra))
     return paths

@@ -1,0 +1,40 @@
+"""theLook suites on generated exports: they run, pass their thresholds, and flag the known quirks."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from elt import warehouse
+from elt.generate.thelook import generate_thelook
+from elt.load import load_partition
+from elt.quality import validate_partition
+
+START = date(2024, 9, 1)
+
+
+def test_generated_thelook_passes_with_its_quirks_recorded(landing: Path) -> None:
+    generate_thelook(landing, START, 2, seed=11, scale=0.003)
+    for day in (START, START + timedelta(days=1)):
+        load_partition("thelook", day)
+        results = validate_partition("thelook", day)
+        assert {r.table for r in results} == {
+            "users",
+            "orders",
+            "order_items",
+            "products",
+            "inventory_items",
+            "distribution_centers",
+            "events",
+        }
+        assert all(r.success for r in results)
+    with warehouse.connect() as conn:
+        rules = dict(
+            conn.execute("select table_name || '.' || rule, count(*) from audit.dq_exceptions group by 1").fetchall()
+        )
+        keys = conn.execute(
+            "select count(*) from audit.dq_exceptions where record_key is null or record_key = ''"
+        ).fetchone()[0]
+    assert rules.get("order_items.shipped_before_created", 0) > 0, "a third of shipped items ship before creation"
+    assert not any(rule.endswith("_whole_number") or rule.endswith("_is_timestamp") for rule in rules), rules
+    assert keys == 0, "every exception of a keyed table names its record's key"
