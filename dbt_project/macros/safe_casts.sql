@@ -40,3 +40,26 @@
             then cast(cast(btrim({{ column }}) as numeric) as integer)
     end
 {%- endmacro %}
+
+
+{# Text with the export's spellings of "missing" ('' and the literal 'null') as null. #}
+{% macro clean_text(column) -%}
+    nullif(nullif(btrim({{ column }}), ''), 'null')
+{%- endmacro %}
+
+
+{# A UTC timestamp from '2024-09-28 22:12:54.000000 UTC', '2022-05-29 08:19:07+00:00' or a value
+   without a zone (taken as UTC); null when empty or not a timestamp. #}
+{% macro safe_utc_timestamp(column) -%}
+    case
+        when btrim({{ column }}) ~* '(utc|z|[+-][0-9][0-9](:?[0-9][0-9])?)$'
+            then {{ safe_cast(column, 'timestamptz') }} at time zone 'UTC'
+        else {{ safe_cast(column, 'timestamp') }}
+    end
+{%- endmacro %}
+
+
+{# Money rounded to cents: exports carry float32 noise such as 6.9899997711181641. #}
+{% macro safe_money(column) -%}
+    round({{ safe_numeric(column) }}, 2)
+{%- endmacro %}
