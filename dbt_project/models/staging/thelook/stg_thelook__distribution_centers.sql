@@ -1,28 +1,8 @@
 with
 
-source as (
-
-    select * from {{ source('raw_thelook', 'distribution_centers') }}
-
-),
-
-quarantined as (
-
-    {{ quarantined('thelook', 'distribution_centers') }}
-
-),
-
 passed as (
 
-    select source.*
-    from source
-    where not exists (
-        select 1
-        from quarantined
-        where
-            quarantined.source_file = source._source_file
-            and quarantined.source_row = source._source_row
-    )
+    {{ passed_rows('thelook', 'distribution_centers') }}
 
 ),
 

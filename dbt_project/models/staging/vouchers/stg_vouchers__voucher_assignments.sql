@@ -8,47 +8,14 @@
     )
 }}
 
+-- an incremental run reads only its own partition
+{%- set this_partition_only = ('raw._partition_date = ' ~ run_date()) if is_incremental() else none %}
+
 with
-
-raw_assignments as (
-
-    select * from {{ source('raw_vouchers', 'voucher_assignments') }}
-    {% if is_incremental() %}
-        where _partition_date = {{ run_date() }}
-    {% endif %}
-
-),
-
-dq_exceptions as (
-
-    select * from {{ source('audit', 'dq_exceptions') }}
-
-),
-
-quarantined as (
-
-    select
-        source_file,
-        source_row
-    from dq_exceptions
-    where
-        source = 'vouchers'
-        and table_name = 'voucher_assignments'
-        and severity = 'error'
-
-),
 
 passed as (
 
-    select raw_assignments.*
-    from raw_assignments
-    where not exists (
-        select 1
-        from quarantined
-        where
-            quarantined.source_file = raw_assignments._source_file
-            and quarantined.source_row = raw_assignments._source_row
-    )
+    {{ passed_rows('vouchers', 'voucher_assignments', where=this_partition_only) }}
 
 ),
 
