@@ -136,8 +136,12 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--start", type=_date, required=True, help="first partition date, YYYY-MM-DD")
     gen.add_argument("--days", type=int, default=7, help="number of daily partitions (default 7)")
     gen.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    gen.add_argument("--scale", type=float, default=None,
-                     help="volume relative to a full-size export, for sources that take it (thelook; default 0.01)")
+    gen.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="volume relative to a full-size export, for sources that take it (thelook; default 0.01)",
+    )
     gen.set_defaults(func=cmd_generate)
 
     run = sub.add_parser("run", help="one DAG run whose data interval starts at DATE (in-process)")

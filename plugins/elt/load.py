@@ -146,7 +146,12 @@ class _PartitionSwap:
 
     @property
     def seq_name(self) -> str:
+        """The row-number sequence, as text for nextval() and setval()."""
         return f"{self.new_schema}.{self.new_name}_row"
+
+    @property
+    def seq(self) -> sql.Identifier:
+        return sql.Identifier(self.new_schema, f"{self.new_name}_row")
 
     def _create_table(self) -> None:
         self.conn.execute(
@@ -158,8 +163,10 @@ class _PartitionSwap:
     def create(self, loaded_at: datetime) -> None:
         """The new table, with lineage defaults so that COPY fills them (the source file is set per file)."""
         execute = self.conn.execute
-        execute(sql.SQL("create sequence {} cache 10000").format(sql.Identifier(*self.seq_name.split("."))))
+        execute(sql.SQL("create sequence {} cache 10000").format(self.seq))
         self._create_table()
+        # owned by the new table: it goes with it (the temporary table of a keyed load at commit)
+        execute(sql.SQL("alter sequence {} owned by {}.{}").format(self.seq, self.new, sql.Identifier("_source_row")))
         execute(
             sql.SQL(
                 "alter table {new} alter _batch_id set default {batch}, "
@@ -199,7 +206,7 @@ class _PartitionSwap:
                 "alter _loaded_at drop default, alter _source_row drop default, alter _source_file drop default"
             ).format(new=self.new)
         )
-        execute(sql.SQL("drop sequence {}").format(sql.Identifier(*self.seq_name.split("."))))
+        execute(sql.SQL("drop sequence {}").format(self.seq))
         execute(sql.SQL("alter table {} rename to {}").format(self.new, sql.Identifier(self.partition_name)))
         execute(
             sql.SQL("alter table {} attach partition {} for values in ({})").format(

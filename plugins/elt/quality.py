@@ -155,8 +155,7 @@ def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, par
     context = _gx_context()
     datasource = context.data_sources.add_sql(name="warehouse", connection_string=params.sqlalchemy_url())
     name = f"{source.schema}.{table.name}.{partition_date.isoformat()}"
-    day = f"'{date(partition_date.year, partition_date.month, partition_date.day).isoformat()}'"
-    asset = datasource.add_query_asset(name=name, query=_batch_sql(source, table, day))
+    asset = datasource.add_query_asset(name=name, query=_batch_sql(source, table, f"'{partition_date.isoformat()}'"))
     definition = {k: v for k, v in suite.definition.items() if k in ("name", "expectations", "meta")}
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(
