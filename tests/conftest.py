@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from elt import localdb, warehouse
+from elt.config import DBT_PROJECT_DIR, PROJECT_DIR
 from elt.warehouse import ServerParams
 
 
@@ -43,3 +47,35 @@ def landing(warehouse_params: ServerParams, tmp_path: Path) -> Path:
     path = tmp_path / "landing"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the project's dbt against the test's warehouse; target and logs stay in the test's temp folder."""
+    env = {
+        **os.environ,
+        "ELT_PG_HOST": warehouse_params.host,
+        "ELT_PG_PORT": str(warehouse_params.port),
+        "ELT_PG_USER": warehouse_params.user,
+        "ELT_PG_PASSWORD": warehouse_params.password,
+        "ELT_PG_DATABASE": warehouse_params.dbname,
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DBT_PARTIAL_PARSE": "False",
+    }
+
+    def run(*args: str, vars: str | None = None) -> subprocess.CompletedProcess:
+        command = [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+        ]
+        if vars is not None:
+            command += ["--vars", vars]
+        return subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600)
+
+    return run

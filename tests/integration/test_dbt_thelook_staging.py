@@ -2,52 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from elt import warehouse
-from elt.config import DBT_PROJECT_DIR
 from elt.generate.thelook import generate_thelook
 from elt.load import load_partition
 from elt.quality import validate_partition
-from elt.warehouse import ServerParams
 
 START = date(2024, 9, 1)
 
 
-def dbt_build(params: ServerParams, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "ELT_PG_HOST": params.host,
-        "ELT_PG_PORT": str(params.port),
-        "ELT_PG_USER": params.user,
-        "ELT_PG_PASSWORD": params.password,
-        "ELT_PG_DATABASE": params.dbname,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        "build",
-        "--select",
-        "tag:thelook",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(tmp_path / "target"),
-        "--log-path",
-        str(tmp_path / "logs"),
-        "--vars",
-        f"{{run_date: '{START}'}}",
-    ]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-
-
-def test_staging_types_the_exports(warehouse_params: ServerParams, landing: Path, tmp_path: Path) -> None:
+def test_staging_types_the_exports(landing: Path, run_dbt: Callable[..., subprocess.CompletedProcess]) -> None:
     generate_thelook(landing, START, 1, seed=2, scale=0.002)
     load_partition("thelook", START)
     validate_partition("thelook", START)
@@ -59,7 +27,7 @@ def test_staging_types_the_exports(warehouse_params: ServerParams, landing: Path
         )
         conn.commit()
     validate_partition("thelook", START)
-    result = dbt_build(warehouse_params, tmp_path)
+    result = run_dbt("build", "--select", "tag:thelook", vars=f"{{run_date: '{START}'}}")
     assert result.returncode == 0, result.stdout[-3000:]
     with warehouse.connect() as conn:
         raw_items, staged_items = conn.execute(

@@ -14,16 +14,16 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from elt.config import DBT_PROJECT_DIR
 from elt.warehouse import ServerParams
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
 
 pytestmark = pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed in the project's venv")
@@ -164,29 +164,8 @@ def insert_partition(conn: psycopg.Connection, source_file: str) -> None:
         )
 
 
-def dbt(params: ServerParams, target: Path, *args: str, vars: str | None = None) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "ELT_PG_HOST": params.host,
-        "ELT_PG_PORT": str(params.port),
-        "ELT_PG_USER": params.user,
-        "ELT_PG_PASSWORD": params.password,
-        "ELT_PG_DATABASE": params.dbname,
-        "DBT_TARGET_PATH": str(target / "target"),
-        "DBT_LOG_PATH": str(target / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DBT_PARTIAL_PARSE": "False",
-    }
-    command = [str(DBT), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    if vars is not None:
-        command += ["--vars", vars]
-    return subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600)
-
-
-def build(params: ServerParams, target: Path, run_date: str, data_interval_end: str) -> None:
-    result = dbt(
-        params,
-        target,
+def build(run_dbt: Callable[..., subprocess.CompletedProcess], run_date: str, data_interval_end: str) -> None:
+    result = run_dbt(
         "build",
         "--select",
         "tag:vouchers",
@@ -214,14 +193,14 @@ def mart(conn: psycopg.Connection, as_of: str) -> list[tuple]:
     return sorted(rows, key=lambda r: (r[0], r[1], SEGMENT_ORDER.index(r[2])))
 
 
-def test_voucher_marts(warehouse_params: ServerParams, tmp_path: Path) -> None:
+def test_voucher_marts(warehouse_params: ServerParams, run_dbt: Callable[..., subprocess.CompletedProcess]) -> None:
     params = warehouse_params
     with psycopg.connect(params.libpq_url(), autocommit=True) as conn:
         insert_partition(conn, F20)
         insert_partition(conn, F21)
 
         # First run (2018-07-20): the staging table does not exist yet, so it reads every raw partition.
-        build(params, tmp_path, "2018-07-20", "2018-07-21")
+        build(run_dbt, "2018-07-20", "2018-07-21")
         staged = conn.execute(
             "select partition_date::text, count(*) from staging.stg_vouchers__voucher_assignments group by 1 order by 1"
         ).fetchall()
@@ -278,7 +257,7 @@ def test_voucher_marts(warehouse_params: ServerParams, tmp_path: Path) -> None:
         conn.execute(
             "update raw_vouchers.voucher_assignments set voucher_amount = '9999' where _source_file = %s", (F20,)
         )
-        build(params, tmp_path, "2018-07-22", "2018-07-23")
+        build(run_dbt, "2018-07-22", "2018-07-23")
         assert conn.execute(
             "select count(*) from staging.stg_vouchers__voucher_assignments where voucher_amount = 9999"
         ).fetchone() == (0,)
@@ -290,12 +269,12 @@ def test_voucher_marts(warehouse_params: ServerParams, tmp_path: Path) -> None:
         assert staged == [("2018-07-20", 7), ("2018-07-21", 8), ("2018-07-22", 1)]
 
         # The same date twice: identical rows, no duplicates (staging and mart).
-        build(params, tmp_path, "2018-07-22", "2018-07-23")
+        build(run_dbt, "2018-07-22", "2018-07-23")
         assert mart(conn, "2018-07-22") == first
         assert conn.execute("select count(*) from staging.stg_vouchers__voucher_assignments").fetchone() == (16,)
 
         # An earlier date after a later one: 2018-07-21's own numbers; the other dates are untouched.
-        build(params, tmp_path, "2018-07-21", "2018-07-22")
+        build(run_dbt, "2018-07-21", "2018-07-22")
         assert mart(conn, "2018-07-21") == EXPECTED_0721
         assert mart(conn, "2018-07-22") == EXPECTED_0722
         assert mart(conn, "2018-07-20") == EXPECTED_0720
@@ -352,8 +331,8 @@ def test_voucher_marts(warehouse_params: ServerParams, tmp_path: Path) -> None:
                 raise AssertionError("elt_analyst should not read staging")
 
 
-def test_missing_run_date_is_a_clear_error(warehouse_params: ServerParams, tmp_path: Path) -> None:
-    result = dbt(warehouse_params, tmp_path, "run", "--select", "tag:vouchers")
+def test_missing_run_date_is_a_clear_error(run_dbt: Callable[..., subprocess.CompletedProcess]) -> None:
+    result = run_dbt("run", "--select", "tag:vouchers")
     assert result.returncode != 0
     assert "dbt var 'run_date' is missing" in result.stdout
 
