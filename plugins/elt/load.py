@@ -249,13 +249,28 @@ class _KeyedUpsert(_PartitionSwap):
         columns = [*self.table.columns, *LINEAGE_COLUMNS]
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
         excluded = sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in columns)
+        stored_values, new_values = (
+            sql.SQL(", ").join(sql.SQL("{}.{}").format(alias, sql.Identifier(c)) for c in self.table.columns)
+            for alias in (self.parent, sql.SQL("excluded"))
+        )
+        # A row replaces the stored version of its key only when it is as new and says something new:
+        # an unchanged row sent again (a later snapshot, a re-run) keeps the partition it was first seen in.
         cursor = self.conn.execute(
             sql.SQL(
                 "insert into {parent} ({names}) select distinct on ({keys}) {names} from {new}"
                 " order by {keys}, _source_file desc, _source_row desc"
                 " on conflict ({keys}) do update set ({names}) = row({excluded})"
                 " where {parent}._partition_date <= excluded._partition_date"
-            ).format(parent=self.parent, names=names, keys=keys, new=self.new, excluded=excluded)
+                " and row({stored_values}) is distinct from row({new_values})"
+            ).format(
+                parent=self.parent,
+                names=names,
+                keys=keys,
+                new=self.new,
+                excluded=excluded,
+                stored_values=stored_values,
+                new_values=new_values,
+            )
         )
         log.info(
             "%s.%s: %s rows upserted by key (%s)",

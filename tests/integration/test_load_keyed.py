@@ -58,6 +58,15 @@ def test_reruns_change_nothing_even_out_of_order(landing: Path) -> None:
     assert centres() == before
 
 
+def test_an_unchanged_row_sent_again_keeps_the_partition_it_was_first_seen_in(landing: Path) -> None:
+    write(landing, DAY1, "distribution_centers.csv", HEADER + "1,Memphis TN,35.1,-90.0\n2,Chicago IL,41.8,-87.6\n")
+    write(landing, DAY2, "distribution_centers.csv", HEADER + "1,Memphis TN,35.1,-90.0\n2,Chicago IL,41.9,-87.6\n")
+    load_partition("thelook", DAY1)
+    load_partition("thelook", DAY2)
+    # the weekly mart reads "cancelled before T" from the partition a status was first seen in
+    assert [(r[0], r[2], r[6]) for r in centres()] == [("1", "35.1", DAY1), ("2", "41.9", DAY2)]
+
+
 def test_last_row_of_a_key_in_a_partition_wins(landing: Path) -> None:
     write(landing, DAY1, "distribution_centers.csv", HEADER + "1,first,1,1\n1,second,2,2\n")
     load_partition("thelook", DAY1)
