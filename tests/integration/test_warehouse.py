@@ -41,6 +41,9 @@ def _can(params: ServerParams, role: str, statement: str) -> bool:
     ("role", "statement", "allowed"),
     [
         ("elt_analyst", "select * from marts.example", True),
+        ("elt_analyst", "select * from marts.customer_clusters natural join marts.customer_cluster_profiles", True),
+        ("elt_analyst", "delete from marts.customer_clusters", False),
+        ("elt_transformer", "delete from marts.customer_cluster_profiles", True),
         ("elt_analyst", "select * from audit.dq_exceptions", True),
         ("elt_analyst", "select * from raw_vouchers.voucher_assignments", False),
         ("elt_analyst", "delete from audit.load_log", False),
