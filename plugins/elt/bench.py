@@ -1,4 +1,5 @@
-"""`make bench`: the loader against `psql \\copy` on the same 1,000,000-row voucher file, and a whole run.
+"""`make bench`: the loader against `psql \\copy` on the same 1,000,000-row voucher file, a whole
+vouchers_daily run, and a full-size theLook snapshot through thelook_daily and customer_segments_weekly.
 
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
 are measured side by side on the same machine state.
@@ -20,6 +21,8 @@ from elt import load, localdb, warehouse
 from elt.generate.vouchers import COLUMNS, write_voucher_file
 
 DAY = date(2024, 1, 1)
+THELOOK_DAY, THELOOK_WEEK = date(2024, 1, 7), date(2024, 1, 1)
+ELT = str(Path(sys.executable).parent / "elt")
 
 
 def _time(action) -> float:
@@ -65,7 +68,8 @@ def bench_copy(params: warehouse.ServerParams, path: Path, rows: int, repeats: i
     return {kind: statistics.median(values) for kind, values in times.items()}
 
 
-def bench_dag_run(params: warehouse.ServerParams, landing: Path, state: Path) -> float:
+def dag_env(params: warehouse.ServerParams, landing: Path, state: Path) -> dict[str, str]:
+    """`elt` against the benchmark's warehouse; Airflow's metadata is prepared once, outside any timing."""
     env = {
         **os.environ,
         "ELT_WAREHOUSE_URL": params.libpq_url(),
@@ -74,54 +78,105 @@ def bench_dag_run(params: warehouse.ServerParams, landing: Path, state: Path) ->
         "AIRFLOW_HOME": str(state / "airflow"),
     }
     env.pop("AIRFLOW_CONN_WAREHOUSE", None)
-    elt = str(Path(sys.executable).parent / "elt")
-    # prepare once (Airflow metadata migration) outside the timing, like a scheduler that is already up
-    subprocess.run([elt, "db", "start"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([ELT, "db", "start"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return env
+
+
+def time_dag_run(env: dict[str, str], dag_id: str, day: date) -> float:
+    """Seconds of one `elt run` (a whole DAG run in its own process, start-up included)."""
     start = time.perf_counter()
-    result = subprocess.run([elt, "run", "vouchers_daily", "--date", DAY.isoformat()], env=env)
+    result = subprocess.run([ELT, "run", dag_id, "--date", day.isoformat()], env=env)
     seconds = time.perf_counter() - start
     if result.returncode != 0:
-        raise SystemExit("vouchers_daily failed during the benchmark")
+        raise SystemExit(f"{dag_id} failed during the benchmark")
     return seconds
+
+
+def bench_thelook(params: warehouse.ServerParams, tmp_path: Path, scale: float) -> None:
+    """A full-size snapshot through thelook_daily, then the week's customer_segments_weekly on it."""
+    from elt.generate.thelook import write_thelook_snapshot
+
+    landing = tmp_path / "landing"
+    print(f"\nwriting a theLook snapshot (scale {scale}) for {THELOOK_DAY} ...", flush=True)
+    clock = time.perf_counter()
+    paths = write_thelook_snapshot(landing / "thelook" / THELOOK_DAY.isoformat(), THELOOK_DAY, seed=1, scale=scale)
+    size = sum(path.stat().st_size for path in paths) / 1e6
+    print(f"  {len(paths)} files, {size:.0f} MB in {time.perf_counter() - clock:.0f} s", flush=True)
+    with warehouse.connect(params, autocommit=True) as conn:
+        conn.execute("drop database if exists warehouse_thelook")
+    thelook_params = params.database("warehouse_thelook")
+    warehouse.bootstrap(thelook_params)
+    env = dag_env(thelook_params, landing, tmp_path / "state")
+    daily = time_dag_run(env, "thelook_daily", THELOOK_DAY)
+    # the week [2024-01-01, 2024-01-08) holds the snapshot's day; the other 6 days are reported missing (a warning)
+    weekly = time_dag_run(env, "customer_segments_weekly", THELOOK_WEEK)
+    with warehouse.connect(thelook_params) as conn:
+        tables = conn.execute(
+            "select table_name, sum(rows_loaded), extract(epoch from max(finished_at) - min(started_at))"
+            " from audit.load_log where source = 'thelook' group by 1 order by 2 desc"
+        ).fetchall()
+        checked = conn.execute(
+            "select sum(rows_checked), extract(epoch from max(finished_at) - min(started_at)) from audit.dq_runs"
+        ).fetchone()
+        customers, buyers = conn.execute("select count(*), count(r_score) from marts.customer_segments").fetchone()
+        clusters = conn.execute("select count(*) from marts.customer_cluster_profiles").fetchone()[0]
+    rows = sum(table_rows for _, table_rows, _ in tables)
+    print("\ntheLook rows loaded per table: " + ", ".join(f"{name} {n:,}" for name, n, _ in tables))
+    print(
+        f"thelook_daily on {rows:,} rows: {daily:.0f} s, {rows / daily:,.0f} rows/s end to end "
+        f"(load {sum(s for *_, s in tables):.0f} s, validate {checked[1]:.0f} s; goal < 180 s: "
+        f"{'met' if daily < 180 else 'NOT met'})"
+    )
+    print(
+        f"customer_segments_weekly on {customers:,} customers ({buyers:,} buyers, {clusters} clusters): "
+        f"{weekly:.0f} s, {customers / weekly:,.0f} customers/s (goal < 60 s: {'met' if weekly < 60 else 'NOT met'})"
+    )
+
+
+def bench_vouchers(params: warehouse.ServerParams, tmp_path: Path, rows: int, repeats: int, skip_dag: bool) -> None:
+    """The loader against psql \\copy on one voucher file, then a whole vouchers_daily run on it."""
+    landing = tmp_path / "landing"
+    path = landing / "vouchers" / DAY.isoformat() / "vouchers.csv"
+    print(f"writing {rows:,} voucher rows to {path.name} ...", flush=True)
+    write_voucher_file(path, rows, seed=1, day=DAY, file_format="csv")
+    print(f"  {path.stat().st_size / 1e6:.0f} MB", flush=True)
+    medians = bench_copy(params, path, rows, repeats)
+    copy_s, lineage_s, load_s = medians["plain"], medians["lineage"], medians["loader"]
+    print(f"\npsql \\copy into a text table : {rows / copy_s:>10,.0f} rows/s  ({copy_s:.2f} s, median)")
+    print(
+        f"  same, raw table's lineage  : {rows / lineage_s:>10,.0f} rows/s  ({lineage_s:.2f} s, median;"
+        " the 5 lineage values per row filled by defaults)"
+    )
+    print(f"elt loader (COPY + lineage)  : {rows / load_s:>10,.0f} rows/s  ({load_s:.2f} s, median)")
+    ratio = copy_s / load_s
+    print(f"loader / \\copy               : {ratio:>10.2f}   (goal >= 0.70: {'met' if ratio >= 0.7 else 'NOT met'})")
+    if skip_dag:
+        return
+    with warehouse.connect(params, autocommit=True) as conn:
+        conn.execute("drop database if exists warehouse_dag")
+    dag_params = params.database("warehouse_dag")
+    warehouse.bootstrap(dag_params)
+    seconds = time_dag_run(dag_env(dag_params, landing, tmp_path / "state"), "vouchers_daily", DAY)
+    print(f"vouchers_daily on {rows:,} rows: {seconds:.0f} s  (goal < 90 s: {'met' if seconds < 90 else 'NOT met'})")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--skip-dag", action="store_true", help="only the loader against psql \\copy")
+    parser.add_argument("--only", choices=["vouchers", "thelook"], help="run one source's benchmark")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="voucher rows (default 1,000,000)")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of loader against \\copy (default 5)")
+    parser.add_argument("--skip-dag", action="store_true", help="vouchers: only the loader against psql \\copy")
+    parser.add_argument("--thelook-scale", type=float, default=1.0, help="theLook volume (1 = full size)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="elt-bench-") as tmp:
         tmp_path = Path(tmp)
-        landing = tmp_path / "landing"
-        path = landing / "vouchers" / DAY.isoformat() / "vouchers.csv"
-        print(f"writing {args.rows:,} voucher rows to {path.name} ...", flush=True)
-        write_voucher_file(path, args.rows, seed=1, day=DAY, file_format="csv")
-        print(f"  {path.stat().st_size / 1e6:.0f} MB", flush=True)
         params = localdb.start(tmp_path / "pg")
         try:
             warehouse.bootstrap(params)
-            medians = bench_copy(params, path, args.rows, args.repeats)
-            copy_s, lineage_s, load_s = medians["plain"], medians["lineage"], medians["loader"]
-            print(f"\npsql \\copy into a text table : {args.rows / copy_s:>10,.0f} rows/s  ({copy_s:.2f} s, median)")
-            print(
-                f"  same, raw table's lineage  : {args.rows / lineage_s:>10,.0f} rows/s  ({lineage_s:.2f} s, median;"
-                " the 5 lineage values per row filled by defaults)"
-            )
-            print(f"elt loader (COPY + lineage)  : {args.rows / load_s:>10,.0f} rows/s  ({load_s:.2f} s, median)")
-            ratio = copy_s / load_s
-            verdict = "met" if ratio >= 0.7 else "NOT met"
-            print(f"loader / \\copy               : {ratio:>10.2f}   (goal >= 0.70: {verdict})")
-            if not args.skip_dag:
-                with warehouse.connect(params, autocommit=True) as conn:
-                    conn.execute("drop database if exists warehouse_dag")
-                dag_params = params.database("warehouse_dag")
-                warehouse.bootstrap(dag_params)
-                seconds = bench_dag_run(dag_params, landing, tmp_path / "state")
-                print(
-                    f"vouchers_daily on {args.rows:,} rows: {seconds:.0f} s  "
-                    f"(goal < 90 s: {'met' if seconds < 90 else 'NOT met'})"
-                )
+            if args.only in (None, "vouchers"):
+                bench_vouchers(params, tmp_path / "vouchers", args.rows, args.repeats, args.skip_dag)
+            if args.only in (None, "thelook"):
+                bench_thelook(params, tmp_path / "thelook", args.thelook_scale)
         finally:
             localdb.stop(tmp_path / "pg")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -22,6 +23,17 @@ EPILOG = """examples:
   elt report --date 2024-01-07                  what the marts and exceptions hold
   elt airflow                                   the Airflow UI on http://localhost:8080
 """
+
+
+def _conf(text: str) -> dict:
+    """A run's params as a JSON object, e.g. '{"freshness": "block"}'."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"--conf is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("--conf must be a JSON object")
+    return value
 
 
 def _date(text: str) -> date:
@@ -69,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from elt import runner
 
     runner.prepare()
-    ok = runner.run_dag(args.dag_id, args.date)
+    ok = runner.run_dag(args.dag_id, args.date, conf=args.conf)
     print(f"{args.dag_id} {args.date}: {'success' if ok else 'FAILED'}")
     return 0 if ok else 1
 
@@ -81,11 +93,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise SystemExit(f"--end {args.end} is before --start {args.start}")
     runner.prepare()
     dag_ids = sorted(runner.load_dags()) if args.dag_id == "all" else [args.dag_id]
-    plan = [(dag_id, day) for dag_id in dag_ids for day in runner.schedule_dates(dag_id, args.start, args.end)]
+    plan = runner.schedule_runs(dag_ids, args.start, args.end)
     failures = 0
     for number, (dag_id, day) in enumerate(plan, 1):
         clock = time.monotonic()
-        ok = runner.run_dag(dag_id, day)
+        ok = runner.run_dag(dag_id, day, conf=args.conf)
         failures += not ok
         print(
             f"[{number}/{len(plan)}] {dag_id} {day}: {'success' if ok else 'FAILED'} "
@@ -147,12 +159,14 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="one DAG run whose data interval starts at DATE (in-process)")
     run.add_argument("dag_id")
     run.add_argument("--date", type=_date, required=True, help="partition date, YYYY-MM-DD")
+    run.add_argument("--conf", type=_conf, default=None, help="the run's params as JSON, e.g. '{\"clusters\": 4}'")
     run.set_defaults(func=cmd_run)
 
     back = sub.add_parser("backfill", help="run a DAG (or all) for every interval between two dates")
     back.add_argument("dag_id", help="a DAG id, or all")
     back.add_argument("--start", type=_date, required=True)
     back.add_argument("--end", type=_date, required=True)
+    back.add_argument("--conf", type=_conf, default=None, help="params for every run, as JSON")
     back.set_defaults(func=cmd_backfill)
 
     report = sub.add_parser("report", help="print what the marts and the exceptions hold")

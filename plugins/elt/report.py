@@ -37,6 +37,7 @@ def print_report(as_of: date | None = None) -> None:
         print(
             format_table(["country", "segment_type", "segment", "voucher_amount", "assignments", "segment_total"], rows)
         )
+        _print_customer_segments(conn, as_of)
         print("\n== audit.dq_exceptions: failing values by rule ==")
         rows = conn.execute(
             "select source, table_name, rule, severity, count(*), count(distinct partition_date),"
@@ -50,3 +51,29 @@ def print_report(as_of: date | None = None) -> None:
             " order by source, table_name, partition_date, run_id desc"
         ).fetchall()
         print(format_table(["source", "table", "partition", "rows", "error_rows", "warn_rows", "success"], rows))
+
+
+def _print_customer_segments(conn, as_of: date | None) -> None:
+    """The latest week of marts.customer_segments by profile level, and its clusters."""
+    if conn.execute("select to_regclass('marts.customer_segments')").fetchone()[0] is None:
+        return
+    latest = conn.execute(
+        "select max(as_of_date) from marts.customer_segments where %(d)s::date is null or as_of_date <= %(d)s",
+        {"d": as_of},
+    ).fetchone()[0]
+    print(f"\n== marts.customer_segments as of {latest}: customers by profit level ==")
+    rows = conn.execute(
+        "select profit_level, count(*), count(r_score), round(avg(spend_last_year), 2),"
+        " round(avg(return_rate), 4), round(avg(clv_estimate), 2)"
+        " from marts.customer_segments where as_of_date = %s group by 1 order by 1",
+        (latest,),
+    ).fetchall()
+    print(format_table(["profit_level", "customers", "buyers", "avg_spend", "avg_return_rate", "avg_clv"], rows))
+    print(f"\n== marts.customer_cluster_profiles as of {latest} ==")
+    rows = conn.execute(
+        "select cluster, customers, recency_days_mean, frequency_orders_last_year_mean, spend_last_year_mean,"
+        " return_rate_mean, distance_km_mean from marts.customer_cluster_profiles where as_of_date = %s"
+        " order by cluster",
+        (latest,),
+    ).fetchall()
+    print(format_table(["cluster", "customers", "recency", "orders", "spend", "return_rate", "distance_km"], rows))

@@ -85,8 +85,8 @@ def interval_starting(dag, partition: date):
     return info.data_interval
 
 
-def run_dag(dag_id: str, partition: date) -> bool:
-    """One run of `dag_id` whose data interval starts at `partition`; True on success."""
+def run_dag(dag_id: str, partition: date, conf: dict | None = None) -> bool:
+    """One run of `dag_id` whose data interval starts at `partition` (params from `conf`); True on success."""
     dags = load_dags()
     if dag_id not in dags:
         raise KeyError(f"unknown DAG {dag_id!r}; known: {', '.join(sorted(dags))}")
@@ -96,7 +96,7 @@ def run_dag(dag_id: str, partition: date) -> bool:
     interval = interval_starting(dag, partition)
     clock = time.monotonic()
     # dag.test() runs the interval that ends at its logical date
-    dag_run = dag.test(logical_date=interval.end)
+    dag_run = dag.test(logical_date=interval.end, run_conf=conf)
     if dag_run.data_interval_start != interval.start:
         raise RuntimeError(f"{dag_id} ran {dag_run.data_interval_start} instead of {interval.start}")
     state = str(dag_run.state)
@@ -115,15 +115,17 @@ def run_dag(dag_id: str, partition: date) -> bool:
     return state.endswith("success")
 
 
-def schedule_dates(dag_id: str, start: date, end: date) -> list[date]:
-    """The partition dates of `dag_id`'s intervals that start between `start` and `end` (inclusive)."""
+def schedule_runs(dag_ids: list[str], start: date, end: date) -> list[tuple[str, date]]:
+    """(DAG id, partition date) of every interval starting between `start` and `end` (inclusive), in the order
+    they can run: by interval end, a shorter interval first, so a week is built after its last day is loaded."""
     from airflow.timetables.base import TimeRestriction
 
-    timetable = _core_timetable(load_dags()[dag_id])
+    dags = load_dags()
     restriction = TimeRestriction(earliest=_midnight(start), latest=_midnight(end), catchup=True)
-    dates: list[date] = []
-    last = None
-    while (info := timetable.next_dagrun_info(last_automated_data_interval=last, restriction=restriction)) is not None:
-        dates.append(info.data_interval.start.date())
-        last = info.data_interval
-    return dates
+    runs = []
+    for dag_id in dag_ids:
+        timetable, last = _core_timetable(dags[dag_id]), None
+        while info := timetable.next_dagrun_info(last_automated_data_interval=last, restriction=restriction):
+            last = info.data_interval
+            runs.append((last.end, last.end - last.start, dag_id, last.start.date()))
+    return [(dag_id, day) for _end, _length, dag_id, day in sorted(runs)]

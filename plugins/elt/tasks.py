@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from airflow.sdk import BaseHook, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from elt.warehouse import ServerParams
 
 WAREHOUSE_CONN_ID = "warehouse"
+
+log = logging.getLogger(__name__)
 
 
 def warehouse_from_connection(conn_id: str = WAREHOUSE_CONN_ID) -> ServerParams:
@@ -44,3 +48,33 @@ def validate(source: str) -> dict[str, dict[str, int]]:
 
     results = validate_partition(source, partition_date(), params=warehouse_from_connection())
     return {r.table: {"rows": r.rows_checked, "error_rows": r.error_rows, "warn_rows": r.warn_rows} for r in results}
+
+
+@task
+def check_freshness(source: str) -> list[str]:
+    """Say which of the interval's partitions of `source` are not loaded; fail when params.freshness is 'block'."""
+    from elt.freshness import describe_missing, missing_partitions
+
+    context = get_current_context()
+    start, end = context["data_interval_start"].date(), context["data_interval_end"].date()
+    missing = missing_partitions(source, start, end, params=warehouse_from_connection())
+    if missing:
+        message = describe_missing(source, end, missing)
+        if context["params"]["freshness"] == "block":
+            raise AirflowFailException(message)
+        log.warning("%s Building anyway (params.freshness = 'warn').", message)
+    else:
+        log.info("%s is loaded for every partition from %s to %s", source, start, end)
+    return [day.isoformat() for day in missing]
+
+
+@task
+def cluster_customers() -> dict[str, object]:
+    """Cluster the week's customers (as of data_interval_end) into marts.customer_clusters and its profiles."""
+    from elt.segmentation import cluster_customers as run_clustering
+
+    context = get_current_context()
+    result = run_clustering(
+        context["data_interval_end"].date(), params=warehouse_from_connection(), k=context["params"]["clusters"]
+    )
+    return {"customers": result.customers, "k": result.k, "silhouette": result.silhouette}

@@ -2,43 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from elt import warehouse
 from elt.generate import generate
-from elt.warehouse import ServerParams
 
 DAYS = [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)]
-
-
-@pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One Airflow home (and metadata database migration) per test worker."""
-    return tmp_path_factory.mktemp("airflow_home")
-
-
-@pytest.fixture
-def elt_env(warehouse_params: ServerParams, landing: Path, airflow_home: Path, tmp_path: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "ELT_WAREHOUSE_URL": warehouse_params.libpq_url(),
-        "ELT_LANDING_DIR": str(landing),
-        "ELT_STATE_DIR": str(tmp_path / "state"),
-        "AIRFLOW_HOME": str(airflow_home),
-    }
-    env.pop("AIRFLOW_CONN_WAREHOUSE", None)
-    return env
-
-
-def elt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    command = [str(Path(sys.executable).parent / "elt"), *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
 
 
 def snapshot(day: date) -> dict[str, list[tuple]]:
@@ -60,10 +32,12 @@ def snapshot(day: date) -> dict[str, list[tuple]]:
         }
 
 
-def test_runs_are_idempotent_and_backfills_reproduce_history(elt_env: dict[str, str], landing: Path) -> None:
+def test_runs_are_idempotent_and_backfills_reproduce_history(
+    elt: Callable[..., subprocess.CompletedProcess], landing: Path
+) -> None:
     generate("vouchers", landing, DAYS[0], len(DAYS), seed=7, rows_per_day=400)
     for day in DAYS:
-        result = elt(elt_env, "run", "vouchers_daily", "--date", day.isoformat())
+        result = elt("run", "vouchers_daily", "--date", day.isoformat())
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     last = snapshot(DAYS[-1])
     assert last["mart"], "the mart has rows for the last day"
@@ -71,15 +45,17 @@ def test_runs_are_idempotent_and_backfills_reproduce_history(elt_env: dict[str, 
 
     first_day_before = snapshot(DAYS[0])["mart"]
     # A re-run of a partition leaves raw rows, exceptions and the mart identical.
-    assert elt(elt_env, "run", "vouchers_daily", "--date", DAYS[-1].isoformat()).returncode == 0
+    assert elt("run", "vouchers_daily", "--date", DAYS[-1].isoformat()).returncode == 0
     assert snapshot(DAYS[-1]) == last
     # A backfill of an earlier date after a later one gives that date's own numbers.
-    assert elt(elt_env, "run", "vouchers_daily", "--date", DAYS[0].isoformat()).returncode == 0
+    assert elt("run", "vouchers_daily", "--date", DAYS[0].isoformat()).returncode == 0
     assert snapshot(DAYS[0])["mart"] == first_day_before
     assert {row[0] for row in first_day_before} == {DAYS[0]}
 
 
-def test_every_bad_row_is_recorded_with_file_row_and_rule(elt_env: dict[str, str], landing: Path) -> None:
+def test_every_bad_row_is_recorded_with_file_row_and_rule(
+    elt: Callable[..., subprocess.CompletedProcess], landing: Path
+) -> None:
     folder = landing / "vouchers" / "2024-01-01"
     folder.mkdir(parents=True)
     (folder / "hand.csv").write_text(
@@ -93,7 +69,7 @@ def test_every_bad_row_is_recorded_with_file_row_and_rule(elt_env: dict[str, str
         "2024-01-01 11:00:00,China,2023-12-01,2023-01-01,1.0,3520.0\n"  # line 8: clean
         "2024-01-01 12:00:00,China,2023-12-01,2023-01-01,1.0,3520.0\n"  # line 9: clean
     )
-    result = elt(elt_env, "run", "vouchers_daily", "--date", "2024-01-01")
+    result = elt("run", "vouchers_daily", "--date", "2024-01-01")
     # 4 of 8 rows carry errors: above the suite's threshold, so the run fails after recording them.
     assert result.returncode == 1
     with warehouse.connect() as conn:

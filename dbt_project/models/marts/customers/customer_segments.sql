@@ -25,7 +25,7 @@ first_load as (
     -- the first partition of order items ever loaded: before it, the first file's statuses are all we know
     select min(partition_date) as first_partition_date
     from {{ source('audit', 'load_log') }}
-    where source = 'thelook' and table_name = 'order_items' and status = 'success'
+    where source = 'thelook' and table_name = 'order_items' and status = 'loaded'
 
 ),
 

@@ -1,0 +1,41 @@
+"""Customer segments, weekly (Mondays): check theLook is loaded up to T, build marts.customer_segments, cluster."""
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+
+from elt import tasks
+from elt.dbt import dbt_task_group
+
+DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)}
+
+PARAMS = {
+    "freshness": Param(
+        "warn",
+        enum=["warn", "block"],
+        description="Missing theLook partitions in the week: 'warn' logs them and builds; 'block' fails the run.",
+    ),
+    "clusters": Param(
+        None,
+        type=["null", "integer"],
+        minimum=2,
+        description="k for k-means; empty chooses k by silhouette score.",
+    ),
+}
+
+with DAG(
+    dag_id="customer_segments_weekly",
+    # the run for a week is as of its data_interval_end (Monday 00:00 UTC), called T in the mart
+    schedule=CronDataIntervalTimetable("0 0 * * 1", timezone="UTC"),
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params=PARAMS,
+    tags=["thelook", "weekly", "marts"],
+    doc_md=__doc__,
+):
+    checked = tasks.check_freshness.override(task_id="check_freshness")("thelook")
+    mart = dbt_task_group("mart", select=["tag:customer_segments"])
+    clustered = tasks.cluster_customers.override(task_id="cluster_customers")()
+    checked >> mart >> clustered
