@@ -81,3 +81,22 @@ def test_an_empty_key_fails_clearly_and_commits_nothing(landing: Path) -> None:
     with pytest.raises(LoadError, match=r"thelook/2024-09-02/distribution_centers.csv: line 3: empty key \(id\)"):
         load_partition("thelook", DAY2)
     assert centres() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("id,name,latitude\n2,Chicago IL,41.8\n", r"missing required column.*longitude"),
+        (HEADER + "2,Chicago IL,41.8,-87.6\n3,São Paulo,-23.5\n", r"line 3"),
+        ("", r"empty"),
+    ],
+    ids=["missing column", "ragged row", "empty file"],
+)
+def test_a_bad_export_fails_clearly_and_commits_nothing(landing: Path, content: str, problem: str) -> None:
+    write(landing, DAY1, "distribution_centers.csv", HEADER + "1,Memphis TN,35.1,-90.0\n")
+    load_partition("thelook", DAY1)
+    before = centres()
+    write(landing, DAY2, "distribution_centers.csv", content)
+    with pytest.raises(LoadError, match=rf"thelook/2024-09-02/distribution_centers.csv.*{problem}"):
+        load_partition("thelook", DAY2)
+    assert centres() == before
