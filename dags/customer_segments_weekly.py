@@ -1,13 +1,11 @@
 """Customer segments, weekly (Mondays): check theLook is loaded up to T, build marts.customer_segments, cluster."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
 from elt import tasks
 from elt.dbt import dbt_task_group
-
-DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)}
 
 PARAMS = {
     "freshness": Param(
@@ -30,7 +28,7 @@ with DAG(
     start_date=datetime(2024, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=tasks.DEFAULT_ARGS,
     params=PARAMS,
     tags=["thelook", "weekly", "marts"],
     doc_md=__doc__,

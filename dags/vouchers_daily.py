@@ -1,13 +1,11 @@
 """Vouchers, daily: load the day's voucher files, validate them with GX, build the voucher marts with dbt."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from airflow.sdk import DAG, CronDataIntervalTimetable
 
 from elt import tasks
 from elt.dbt import dbt_task_group
-
-DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)}
 
 with DAG(
     dag_id="vouchers_daily",
@@ -15,7 +13,7 @@ with DAG(
     start_date=datetime(2024, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=tasks.DEFAULT_ARGS,
     tags=["vouchers", "daily"],
     doc_md=__doc__,
 ):

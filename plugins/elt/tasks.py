@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from airflow.sdk import BaseHook, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
@@ -11,6 +11,8 @@ from airflow.sdk.exceptions import AirflowFailException
 from elt.warehouse import ServerParams
 
 WAREHOUSE_CONN_ID = "warehouse"
+# every DAG's default_args: the team owns them, and a task is retried twice before the run fails
+DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)}
 
 log = logging.getLogger(__name__)
 
