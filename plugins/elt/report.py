@@ -66,13 +66,17 @@ def _print_quality(conn: psycopg.Connection) -> None:
         " min(source_file || ':' || source_row) from audit.dq_exceptions group by 1, 2, 3, 4 order by 1, 2, 4, 3"
     ).fetchall()
     print(format_table(["source", "table", "rule", "severity", "rows", "partitions", "example (file:row)"], rows))
-    print("\n== audit.dq_runs: latest run per partition ==")
+    print("\n== audit.dq_runs: the latest run of every partition, per table ==")
     rows = conn.execute(
-        "select distinct on (source, table_name, partition_date) source, table_name, partition_date,"
-        " rows_checked, error_rows, warn_rows, success from audit.dq_runs"
-        " order by source, table_name, partition_date, run_id desc"
+        "with latest as (select distinct on (source, table_name, partition_date) * from audit.dq_runs"
+        " order by source, table_name, partition_date, run_id desc)"
+        " select source, table_name, min(partition_date) || ' .. ' || max(partition_date), count(*),"
+        " sum(rows_checked), sum(error_rows), sum(warn_rows), count(*) filter (where not success)"
+        " from latest group by 1, 2 order by 1, 2"
     ).fetchall()
-    print(format_table(["source", "table", "partition", "rows", "error_rows", "warn_rows", "success"], rows))
+    print(
+        format_table(["source", "table", "partitions", "runs", "rows", "error_rows", "warn_rows", "failed_runs"], rows)
+    )
 
 
 def _print_customer_segments(conn: psycopg.Connection, as_of: date | None) -> None:
