@@ -17,7 +17,8 @@ from elt.quality import validate_partition
 from elt.sources.thelook import TABLES
 
 SNAPSHOT, DELTA, AFTER_T = date(2024, 9, 1), date(2024, 9, 8), date(2024, 9, 10)
-T, NEXT_T = date(2024, 9, 9), date(2024, 9, 16)  # weekly runs as of these Mondays; last year = [T - 365 days, T)
+# weekly runs as of these Mondays; last year = [T - 365 days, T)
+T, NEXT_T, BEFORE_DATA_T = date(2024, 9, 9), date(2024, 9, 16), date(2024, 8, 26)
 ONE_DEGREE_KM = Decimal("111.195")  # 6371 km x pi / 180, rounded to metres
 
 CENTRES = [
@@ -160,3 +161,9 @@ def test_hand_made_week_gives_hand_computed_rows(landing: Path, build: Callable[
     assert by_user[2][8:16] == (3, 2, D("0.6667"), D("100.00"), "Level 2", D("60.00"), 77, 2)
     assert by_user[3][8:] == (0, 0, None, D("0"), "Level 1", D("0"), 373, 0, None, None, None, None)
     assert segments(T) == EXPECTED_T, "building the next week keeps T's rows"
+
+    # a week before the first loaded partition: what the first file shows cancelled counts as cancelled
+    build(BEFORE_DATA_T)
+    by_user = {row[0]: row for row in segments(BEFORE_DATA_T)}
+    assert by_user[1][8:16] == (0, 0, None, D("0"), "Level 1", D("0"), None, 0)  # item 103 cancelled, 101-102 later
+    assert by_user[2][8:16] == (3, 1, D("0.3333"), D("150.00"), "Level 2", D("90.00"), 56, 2)
