@@ -38,3 +38,22 @@ def test_generated_thelook_passes_with_its_quirks_recorded(landing: Path) -> Non
     assert rules.get("order_items.shipped_before_created", 0) > 0, "a third of shipped items ship before creation"
     assert not any(rule.endswith("_whole_number") or rule.endswith("_is_timestamp") for rule in rules), rules
     assert keys == 0, "every exception of a keyed table names its record's key"
+
+
+def test_a_returned_order_without_a_return_time_is_a_warning(landing: Path) -> None:
+    generate_thelook(landing, START, 1, seed=5, scale=0.002)
+    load_partition("thelook", START)
+    with warehouse.connect() as conn:  # one more, by hand, next to the generator's ~1% of returned orders
+        conn.execute(
+            "update raw_thelook.orders set status = 'Returned', returned_at = ''"
+            " where order_id = (select min(order_id) from raw_thelook.orders)"
+        )
+        conn.commit()
+    validate_partition("thelook", START)
+    with warehouse.connect() as conn:
+        flagged, expected = conn.execute(
+            "select (select count(*) from audit.dq_exceptions where table_name = 'orders'"
+            " and rule = 'returned_without_time' and severity = 'warn'),"
+            " (select count(*) from raw_thelook.orders where status = 'Returned' and coalesce(returned_at, '') = '')"
+        ).fetchone()
+    assert flagged == expected >= 1
