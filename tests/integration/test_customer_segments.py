@@ -146,6 +146,12 @@ def test_hand_made_week_gives_hand_computed_rows(landing: Path, build: Callable[
     load(DELTA)
     build(T)
     assert segments(T) == EXPECTED_T
+    with warehouse.connect() as conn:
+        personal = conn.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
+            " and column_name ~ '(name|email|street|postal|address)' and column_name !~ 'distribution_center'"
+        ).fetchall()
+    assert personal == [], "no personal data reaches marts"
 
     # a return and a cancellation after T, and a new user, arrive; recomputing T's week gives the same rows
     write(landing, AFTER_T, "order_items", AFTER_T_ITEMS)

@@ -46,6 +46,7 @@ def _can(params: ServerParams, role: str, statement: str) -> bool:
         ("elt_transformer", "delete from marts.customer_cluster_profiles", True),
         ("elt_analyst", "select * from audit.dq_exceptions", True),
         ("elt_analyst", "select * from raw_vouchers.voucher_assignments", False),
+        ("elt_analyst", "select email from raw_thelook.users", False),
         ("elt_analyst", "delete from audit.load_log", False),
         ("elt_analyst", "create table marts.mine (x int)", False),
         (
