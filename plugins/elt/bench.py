@@ -68,8 +68,13 @@ def bench_copy(params: warehouse.ServerParams, path: Path, rows: int, repeats: i
     return {kind: statistics.median(values) for kind, values in times.items()}
 
 
-def dag_env(params: warehouse.ServerParams, landing: Path, state: Path) -> dict[str, str]:
-    """`elt` against the benchmark's warehouse; Airflow's metadata is prepared once, outside any timing."""
+def dag_env(
+    params: warehouse.ServerParams, dbname: str, landing: Path, state: Path
+) -> tuple[warehouse.ServerParams, dict[str, str]]:
+    """A new warehouse database `dbname` on the benchmark's server, and the environment of `elt` against it;
+    Airflow's metadata is prepared once, outside any timing."""
+    params = params.database(dbname)
+    warehouse.bootstrap(params)
     env = {
         **os.environ,
         "ELT_WAREHOUSE_URL": params.libpq_url(),
@@ -79,7 +84,7 @@ def dag_env(params: warehouse.ServerParams, landing: Path, state: Path) -> dict[
     }
     env.pop("AIRFLOW_CONN_WAREHOUSE", None)
     subprocess.run([ELT, "db", "start"], env=env, check=True, stdout=subprocess.DEVNULL)
-    return env
+    return params, env
 
 
 def time_dag_run(env: dict[str, str], dag_id: str, day: date) -> float:
@@ -107,11 +112,7 @@ def bench_thelook(params: warehouse.ServerParams, tmp_path: Path, scale: float) 
     paths = write_thelook_snapshot(landing / "thelook" / THELOOK_DAY.isoformat(), THELOOK_DAY, seed=1, scale=scale)
     size = sum(path.stat().st_size for path in paths) / 1e6
     print(f"  {len(paths)} files, {size:.0f} MB in {time.perf_counter() - clock:.0f} s", flush=True)
-    with warehouse.connect(params, autocommit=True) as conn:
-        conn.execute("drop database if exists warehouse_thelook")
-    thelook_params = params.database("warehouse_thelook")
-    warehouse.bootstrap(thelook_params)
-    env = dag_env(thelook_params, landing, tmp_path / "state")
+    thelook_params, env = dag_env(params, "warehouse_thelook", landing, tmp_path / "state")
     daily = time_dag_run(env, "thelook_daily", THELOOK_DAY)
     # the week [2024-01-01, 2024-01-08) holds the snapshot's day; the other 6 days are reported missing (a warning)
     weekly = time_dag_run(env, "customer_segments_weekly", THELOOK_WEEK)
@@ -158,11 +159,8 @@ def bench_vouchers(params: warehouse.ServerParams, tmp_path: Path, rows: int, re
     print(f"loader / \\copy               : {ratio:>10.2f}   (goal >= 0.70: {'met' if ratio >= 0.7 else 'NOT met'})")
     if skip_dag:
         return
-    with warehouse.connect(params, autocommit=True) as conn:
-        conn.execute("drop database if exists warehouse_dag")
-    dag_params = params.database("warehouse_dag")
-    warehouse.bootstrap(dag_params)
-    seconds = time_dag_run(dag_env(dag_params, landing, tmp_path / "state"), "vouchers_daily", DAY)
+    _, env = dag_env(params, "warehouse_dag", landing, tmp_path / "state")
+    seconds = time_dag_run(env, "vouchers_daily", DAY)
     print(f"vouchers_daily on {rows:,} rows: {seconds:.0f} s  (goal < 90 s: {'met' if seconds < 90 else 'NOT met'})")
 
 
