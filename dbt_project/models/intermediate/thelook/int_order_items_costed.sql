@@ -24,7 +24,7 @@ products as (
 
 ),
 
-final as (
+costed as (
 
     select
         order_items.order_item_id,
@@ -35,15 +35,32 @@ final as (
         order_items.created_at,
         order_items.returned_at,
         order_items.sale_price,
-        coalesce(inventory_items.unit_cost, products.unit_cost) as unit_cost,
-        order_items.sale_price - coalesce(inventory_items.unit_cost, products.unit_cost) as margin,
-        -- the source has no cancellation time: a Cancelled row keeps the partition it was first seen in
-        case when order_items.status = 'Cancelled' then order_items.partition_date end as cancelled_seen_on
+        order_items.partition_date,
+        coalesce(inventory_items.unit_cost, products.unit_cost) as unit_cost
     from order_items
     left join inventory_items
         on order_items.inventory_item_id = inventory_items.inventory_item_id
     left join products
         on order_items.product_id = products.product_id
+
+),
+
+final as (
+
+    select
+        order_item_id,
+        order_id,
+        user_id,
+        product_id,
+        status,
+        created_at,
+        returned_at,
+        sale_price,
+        unit_cost,
+        sale_price - unit_cost as margin,
+        -- the source has no cancellation time: a Cancelled row keeps the partition it was first seen in
+        case when status = 'Cancelled' then partition_date end as cancelled_seen_on
+    from costed
 
 )
 
