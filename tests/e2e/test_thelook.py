@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from elt import warehouse
@@ -33,7 +33,7 @@ def state() -> dict[str, list[tuple]]:
 
 def test_daily_loads_then_the_weekly_segments(elt: Callable[..., subprocess.CompletedProcess], landing: Path) -> None:
     generate("thelook", landing, START, LOADED_DAYS, seed=11, scale=0.002)
-    last_day = date.fromordinal(START.toordinal() + LOADED_DAYS - 1)
+    last_day = START + timedelta(days=LOADED_DAYS - 1)
     result = elt("backfill", "thelook_daily", "--start", START.isoformat(), "--end", last_day.isoformat())
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     loaded = state()

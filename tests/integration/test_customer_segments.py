@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import subprocess
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,7 +121,7 @@ def build(run_dbt: Callable[..., subprocess.CompletedProcess]) -> Callable[[date
     """Build the thelook models and the mart as the weekly run for the week ending at `as_of` does."""
 
     def run(as_of: date) -> None:
-        week_start = date.fromordinal(as_of.toordinal() - 7)
+        week_start = as_of - timedelta(days=7)
         result = run_dbt(
             "build",
             "--select",
