@@ -1,10 +1,9 @@
 """Customer segments, weekly (Mondays): check theLook is loaded up to T, build marts.customer_segments, cluster."""
 
-from datetime import UTC, datetime
-
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from elt import tasks
+from elt import config, tasks
+from elt.dag_docs import RUNS_DOC
 from elt.dbt import dbt_task_group
 
 PARAMS = {
@@ -25,13 +24,13 @@ with DAG(
     dag_id="customer_segments_weekly",
     # the run for a week is as of its data_interval_end (Monday 00:00 UTC), called T in the mart
     schedule=CronDataIntervalTimetable("0 0 * * 1", timezone="UTC"),
-    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    start_date=config.history_start(),
     catchup=False,
     max_active_runs=1,
     default_args=tasks.DEFAULT_ARGS,
     params=PARAMS,
     tags=["thelook", "weekly", "marts"],
-    doc_md=__doc__,
+    doc_md=__doc__ + RUNS_DOC,
 ):
     checked = tasks.check_freshness.override(task_id="check_freshness")("thelook")
     mart = dbt_task_group("mart", select=["tag:customer_segments"])

@@ -1,21 +1,20 @@
 """theLook, daily: load the day's exports, validate them with GX, build the staging and intermediate models."""
 
-from datetime import UTC, datetime
-
 from airflow.sdk import DAG, CronDataIntervalTimetable
 
-from elt import tasks
+from elt import config, tasks
+from elt.dag_docs import RUNS_DOC
 from elt.dbt import dbt_task_group
 
 with DAG(
     dag_id="thelook_daily",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    start_date=config.history_start(),
     catchup=False,
     max_active_runs=1,
     default_args=tasks.DEFAULT_ARGS,
     tags=["thelook", "daily"],
-    doc_md=__doc__,
+    doc_md=__doc__ + RUNS_DOC,
 ):
     loaded = tasks.load.override(task_id="load")("thelook")
     validated = tasks.validate.override(task_id="validate")("thelook")

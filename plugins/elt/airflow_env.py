@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 from elt import config, warehouse
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (localhost, 127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def airflow_environment() -> dict[str, str]:
@@ -17,13 +28,24 @@ def airflow_environment() -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": params.database(warehouse.AIRFLOW_DB).sqlalchemy_url(),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": "8080",
+        # backfills made in the UI or by `elt backfill` must not wait forever on a DAG paused at creation
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW_CONN_WAREHOUSE": params.airflow_conn_uri(),
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
-    return {key: config.setting(key, value) or value for key, value in defaults.items()}
+    env = {key: config.setting(key, value) or value for key, value in defaults.items()}
+    if not is_loopback(env["AIRFLOW__API__HOST"]):
+        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "False"  # no login-free UI beyond this machine
+    # tasks report to the api-server's execution API: the port the UI listens on, on this machine
+    port = env["AIRFLOW__API__PORT"]
+    env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = config.setting(
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://127.0.0.1:{port}/execution/"
+    )
+    return env
 
 
 def apply() -> dict[str, str]:

@@ -78,33 +78,36 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from elt import runner
+    from elt import backfill, runner
 
+    backfill.quiet_airflow_logs()
     runner.prepare()
-    ok = runner.run_dag(args.dag_id, args.date, conf=args.conf)
-    print(f"{args.dag_id} {args.date}: {'success' if ok else 'FAILED'}")
-    return 0 if ok else 1
+    backfill.check_is_partition(args.dag_id, args.date)
+    failures = backfill.run_backfills(
+        [args.dag_id], args.date, args.date, reprocess="completed", conf=args.conf, max_active_runs=1
+    )
+    print(f"{args.dag_id} {args.date}: {'success' if failures == 0 else 'FAILED'}")
+    return 0 if failures == 0 else 1
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from elt import runner
+    from elt import backfill, runner
 
     if args.end < args.start:
         raise SystemExit(f"--end {args.end} is before --start {args.start}")
+    backfill.quiet_airflow_logs()
     runner.prepare()
     dag_ids = sorted(runner.load_dags()) if args.dag_id == "all" else [args.dag_id]
-    plan = runner.schedule_runs(dag_ids, args.start, args.end)
-    failures = 0
-    for number, (dag_id, day) in enumerate(plan, 1):
-        clock = time.monotonic()
-        ok = runner.run_dag(dag_id, day, conf=args.conf)
-        failures += not ok
-        print(
-            f"[{number}/{len(plan)}] {dag_id} {day}: {'success' if ok else 'FAILED'} "
-            f"({time.monotonic() - clock:.0f} s)",
-            flush=True,
-        )
-    print(f"backfill done: {len(plan) - failures} succeeded, {failures} failed")
+    clock = time.monotonic()
+    failures = backfill.run_backfills(
+        dag_ids,
+        args.start,
+        args.end,
+        reprocess=args.reprocess,
+        conf=args.conf,
+        max_active_runs=args.max_active_runs,
+    )
+    print(f"backfill done in {time.monotonic() - clock:.0f} s: {failures} run(s) failed")
     return 0 if failures == 0 else 1
 
 
@@ -118,14 +121,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_airflow(args: argparse.Namespace) -> int:
     from elt import runner
 
+    os.environ["AIRFLOW__API__HOST"], os.environ["AIRFLOW__API__PORT"] = args.host, str(args.port)
     env = runner.prepare()
+    runner.sync_dags()
     airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    login = (
+        "no login (local mode; set AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=False in .env to require one)"
+        if env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "True"
+        else f"user admin, password in {env['AIRFLOW_HOME']}/simple_auth_manager_passwords.json.generated"
+    )
     print(
         "Starting Airflow (api-server, scheduler, dag-processor, triggerer) with the project's config.\n"
-        "  UI: http://localhost:8080  (local mode: no login; set AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=False\n"
-        f"  in .env to require one; the generated admin password is then in {env['AIRFLOW_HOME']}/"
-        "simple_auth_manager_passwords.json.generated)\n  Stop with Ctrl-C.",
+        f"  UI: http://{args.host}:{args.port}  ({login})\n"
+        "  The project's DAGs are not paused: backfills made in the UI or with `elt backfill` start at once.\n"
+        "  Stop with Ctrl-C.",
         flush=True,
     )
     os.execv(airflow, [airflow, "standalone"])
@@ -156,24 +166,38 @@ def parser() -> argparse.ArgumentParser:
     )
     gen.set_defaults(func=cmd_generate)
 
-    run = sub.add_parser("run", help="one DAG run whose data interval starts at DATE (in-process)")
+    run = sub.add_parser("run", help="one DAG run whose data interval starts at DATE (run again if it ran before)")
     run.add_argument("dag_id")
     run.add_argument("--date", type=_date, required=True, help="partition date, YYYY-MM-DD")
     run.add_argument("--conf", type=_conf, default=None, help="the run's params as JSON, e.g. '{\"clusters\": 4}'")
     run.set_defaults(func=cmd_run)
 
-    back = sub.add_parser("backfill", help="run a DAG (or all) for every interval between two dates")
+    back = sub.add_parser(
+        "backfill",
+        help="an Airflow backfill of a DAG (or all) between two partition dates: run by the scheduler when one "
+        "runs, in-process otherwise",
+    )
     back.add_argument("dag_id", help="a DAG id, or all")
     back.add_argument("--start", type=_date, required=True)
     back.add_argument("--end", type=_date, required=True)
     back.add_argument("--conf", type=_conf, default=None, help="params for every run, as JSON")
+    back.add_argument(
+        "--reprocess",
+        choices=["none", "failed", "completed"],
+        default="failed",
+        help="partitions that already ran: none skips them, failed (default) runs the failed ones again, "
+        "completed runs every one again (Airflow's reprocess behaviour, as in the UI)",
+    )
+    back.add_argument("--max-active-runs", type=int, default=1, help="partitions run at the same time (default 1)")
     back.set_defaults(func=cmd_backfill)
 
     report = sub.add_parser("report", help="print what the marts and the exceptions hold")
     report.add_argument("--date", type=_date, default=None, help="as-of date (default: the latest)")
     report.set_defaults(func=cmd_report)
 
-    af = sub.add_parser("airflow", help="start Airflow with the project's config (UI on port 8080)")
+    af = sub.add_parser("airflow", help="start Airflow with the project's config (UI on 127.0.0.1:8080)")
+    af.add_argument("--host", default="127.0.0.1", help="address the UI listens on (default 127.0.0.1)")
+    af.add_argument("--port", type=int, default=8080, help="port of the UI (default 8080)")
     af.set_defaults(func=cmd_airflow)
     return top
 
@@ -187,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except (KeyError, ValueError, RuntimeError) as exc:
+    except (KeyError, ValueError, RuntimeError) as exc:  # BackfillError is a RuntimeError
         print(f"elt: error: {exc}", file=sys.stderr)
         return 2
 

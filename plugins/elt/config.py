@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,6 +48,19 @@ def airflow_home() -> Path:
 def data_docs_dir() -> Path:
     """Where GX builds its data docs (validation results are kept beside them, in `<state>/gx/validations`)."""
     return state_dir() / "gx" / "data_docs"
+
+
+HISTORY_START_DEFAULT = "2015-01-01"
+
+
+def history_start() -> datetime:
+    """The DAGs' start date (`ELT_HISTORY_START`): the earliest partition Airflow will run (00:00 UTC)."""
+    text = setting("ELT_HISTORY_START", HISTORY_START_DEFAULT) or HISTORY_START_DEFAULT
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"ELT_HISTORY_START is not a date (YYYY-MM-DD): {text!r}") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 DAGS_DIR = PROJECT_DIR / "dags"

@@ -1,17 +1,29 @@
-"""Run DAGs in-process with `dag.test()`: one run per partition date, no scheduler needed."""
+"""Airflow set-up for the CLI, and the in-process executor of one DAG run (when no scheduler runs).
+
+A run is always created by Airflow's own backfill machinery (see `elt.backfill`), so its logical
+date is its data interval's start, whoever starts it. This module only *executes* a run that
+exists in the metadata database, the way `dag.test()` does, without changing its identity.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from elt import airflow_env, config, localdb, warehouse
 
 log = logging.getLogger(__name__)
+
+# advisory-lock namespace (metadata database) held by the process executing a DAG run
+RUN_LOCK_NAMESPACE = 72_431
 
 
 def prepare() -> dict[str, str]:
@@ -39,18 +51,13 @@ def _migrate_airflow(env: dict[str, str]) -> None:
     subprocess.run(
         [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
         check=True,
-        env={**_os_env(), **env},
+        env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
     )
     marker.write_text(stamp)
 
 
-def _os_env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
-
-
+@lru_cache(maxsize=1)
 def load_dags() -> dict:
     """Every DAG in the project's dags folder, by id; import errors raise."""
     from airflow.dag_processing.dagbag import DagBag
@@ -61,71 +68,142 @@ def load_dags() -> dict:
     return bag.dags
 
 
-def _core_timetable(dag):
-    """The scheduler's view of a DAG's timetable (it can compute intervals)."""
-    from airflow.serialization.encoders import coerce_to_core_timetable
+def sync_dags() -> None:
+    """Write the project's DAGs to the metadata database, as the dag-processor does (backfills need them)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.utils.session import create_session
 
-    return coerce_to_core_timetable(dag.timetable)
+    manager = DagBundlesManager()
+    with create_session() as session:
+        manager.sync_bundles_to_db(session=session)
+    for bundle in manager.get_all_dag_bundles():
+        if not bundle.is_initialized:
+            bundle.initialize()
+        bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+        if bag.import_errors:
+            errors = "\n".join(f"{k}: {v}" for k, v in bag.import_errors.items())
+            raise RuntimeError(f"DAG import errors:\n{errors}")
+        sync_bag_to_db(bag, bundle.name, bundle.version)
 
 
-def _midnight(day: date) -> datetime:
+def midnight(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
-def interval_starting(dag, partition: date):
-    """The data interval of `dag` that starts at `partition` (00:00 UTC), or a clear error."""
-    from airflow.timetables.base import TimeRestriction
+@contextmanager
+def run_lock(dag_run_id: int) -> Iterator[bool]:
+    """Hold a session advisory lock on a DAG run while executing it; yields False if another process holds it.
+    The lock dies with the process, so a run whose executor was killed can be taken over."""
+    from airflow import settings
+    from sqlalchemy import text
 
-    start = _midnight(partition)
-    restriction = TimeRestriction(earliest=start, latest=None, catchup=True)
-    info = _core_timetable(dag).next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
-    if info is None or info.data_interval.start != start:
-        nearest = f" (nearest: {info.data_interval.start:%Y-%m-%d})" if info else ""
-        raise ValueError(f"{partition} is not the start of a {dag.dag_id} interval{nearest}")
-    return info.data_interval
-
-
-def run_dag(dag_id: str, partition: date, conf: dict | None = None) -> bool:
-    """One run of `dag_id` whose data interval starts at `partition` (params from `conf`); True on success."""
-    dags = load_dags()
-    if dag_id not in dags:
-        raise KeyError(f"unknown DAG {dag_id!r}; known: {', '.join(sorted(dags))}")
-    dag = dags[dag_id]
-    for task in dag.tasks:
-        task.retries = 0  # an in-process run reports a failure at once instead of waiting for retries
-    interval = interval_starting(dag, partition)
-    clock = time.monotonic()
-    # dag.test() runs the interval that ends at its logical date
-    dag_run = dag.test(logical_date=interval.end, run_conf=conf)
-    if dag_run.data_interval_start != interval.start:
-        raise RuntimeError(f"{dag_id} ran {dag_run.data_interval_start} instead of {interval.start}")
-    state = str(dag_run.state)
-    log.info("%s %s: %s in %.0f s", dag_id, partition, state, time.monotonic() - clock)
-    if not state.endswith("success"):
-        states = {ti.task_id: str(ti.state).split(".")[-1].lower() for ti in dag_run.get_task_instances()}
-        failed = [task_id for task_id, task_state in states.items() if task_state == "failed"]
-        blocked = sum(task_state == "upstream_failed" for task_state in states.values())
-        log.error(
-            "%s %s: task(s) %s failed (%d downstream not run); the error is in the log above",
-            dag_id,
-            partition,
-            ", ".join(failed) or "?",
-            blocked,
-        )
-    return state.endswith("success")
+    with settings.engine.connect() as conn:
+        got = conn.execute(text("select pg_try_advisory_lock(:ns, :id)"), {"ns": RUN_LOCK_NAMESPACE, "id": dag_run_id})
+        try:
+            yield bool(got.scalar())
+        finally:
+            conn.execute(text("select pg_advisory_unlock_all()"))
 
 
-def schedule_runs(dag_ids: list[str], start: date, end: date) -> list[tuple[str, date]]:
-    """(DAG id, partition date) of every interval starting between `start` and `end` (inclusive), in the order
-    they can run: by interval end, a shorter interval first, so a week is built after its last day is loaded."""
-    from airflow.timetables.base import TimeRestriction
+def run_is_locked(dag_run_id: int) -> bool:
+    """True while some process executes this DAG run in-process."""
+    with run_lock(dag_run_id) as got:
+        return not got
 
-    dags = load_dags()
-    restriction = TimeRestriction(earliest=_midnight(start), latest=_midnight(end), catchup=True)
-    runs = []
-    for dag_id in dag_ids:
-        timetable, last = _core_timetable(dags[dag_id]), None
-        while info := timetable.next_dagrun_info(last_automated_data_interval=last, restriction=restriction):
-            last = info.data_interval
-            runs.append((last.end, last.end - last.start, dag_id, last.start.date()))
-    return [(dag_id, day) for _end, _length, dag_id, day in sorted(runs)]
+
+def execute_run(dag_id: str, run_id: str) -> str:
+    """Execute one existing DAG run in this process (queued, or orphaned by a killed executor); its final state."""
+    from airflow.models.dagbag import DBDagBag
+    from airflow.models.dagrun import DagRun
+    from airflow.sdk import timezone
+    from airflow.sdk.definitions.dag import _run_task
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState, TaskInstanceState
+    from sqlalchemy import select
+
+    dag = load_dags()[dag_id]
+    with create_session() as session:
+        dag_run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+        if dag_run is None:
+            raise KeyError(f"{dag_id} has no run {run_id!r}")
+        with run_lock(dag_run.id) as got:
+            if not got:
+                raise RuntimeError(f"{dag_id} {run_id} is being executed by another process")
+            if dag_run.state not in (DagRunState.QUEUED, DagRunState.RUNNING):
+                return str(dag_run.state)
+            dag_run.dag = DBDagBag().get_dag_for_run(dag_run=dag_run, session=session)
+            # a run left RUNNING by a killed executor: its unfinished tasks start again
+            for ti in dag_run.get_task_instances(session=session):
+                if ti.state in (TaskInstanceState.RUNNING, TaskInstanceState.QUEUED, TaskInstanceState.SCHEDULED):
+                    ti.state = None
+            dag_run.state, dag_run.start_date, dag_run.end_date = DagRunState.RUNNING, timezone.utcnow(), None
+            session.commit()
+            log.info("executing %s %s (partition %s)", dag_id, run_id, dag_run.data_interval_start.date())
+            while dag_run.state == DagRunState.RUNNING:
+                session.expire_all()
+                schedulable, _ = dag_run.update_state(session=session)
+                for ti in schedulable:
+                    if ti.state != TaskInstanceState.UP_FOR_RESCHEDULE:
+                        ti.try_number += 1
+                    ti.state, ti.scheduled_dttm = TaskInstanceState.SCHEDULED, timezone.utcnow()
+                session.commit()
+                scheduled = [
+                    ti for ti in dag_run.get_task_instances(session=session) if ti.state == TaskInstanceState.SCHEDULED
+                ]
+                if not scheduled and dag_run.state == DagRunState.RUNNING:
+                    time.sleep(1)  # a task waits for its retry delay
+                for ti in scheduled:
+                    try:
+                        _run_task(ti=ti, task=dag.task_dict[ti.task_id], run_triggerer=True)
+                    except Exception:
+                        log.exception("task %s failed", ti.task_id)
+            return str(dag_run.state)
+
+
+@contextmanager
+def _output_to(path: str) -> Iterator[None]:
+    """Send this process's stdout and stderr (Airflow's logs among them) to `path` for a while."""
+    sys.stdout.flush(), sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w") as target:
+        os.dup2(target.fileno(), 1), os.dup2(target.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush(), sys.stderr.flush()
+            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+            os.close(saved[0]), os.close(saved[1])
+
+
+def fail_run(dag_id: str, run_id: str) -> None:
+    """Mark a run failed when its executor could not run it (the error is in its log)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+        if run is not None and run.state not in (DagRunState.SUCCESS, DagRunState.FAILED):
+            run.set_state(DagRunState.FAILED)
+
+
+def main() -> int:
+    """`python -m elt.runner`: a worker of an in-process backfill. It executes the runs named on stdin, one line
+    each (`DAG_ID<tab>RUN_ID<tab>LOG_PATH`), writing Airflow's output for each run into its LOG_PATH."""
+    airflow_env.apply()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for line in sys.stdin:
+        dag_id, run_id, log_path = line.rstrip("\n").split("\t")
+        with _output_to(log_path):
+            try:
+                execute_run(dag_id, run_id)
+            except Exception:
+                log.exception("could not execute %s %s", dag_id, run_id)
+                fail_run(dag_id, run_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

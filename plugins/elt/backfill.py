@@ -1,0 +1,406 @@
+"""`elt run` and `elt backfill`: Airflow backfills, executed by the scheduler when one runs, in-process otherwise.
+
+Every run is created by Airflow's own backfill code (what the UI's Backfill button and
+`POST /api/v2/backfills` call), so a partition has one logical date, its data interval's start,
+whoever starts it, and Airflow's reprocess rules decide whether an existing run is done again.
+With a live scheduler the runs are left to it and followed; without one, worker processes
+(`python -m elt.runner`) execute the queued runs, at most `max_active_runs` at a time.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from elt import config
+from elt.runner import fail_run, load_dags, midnight, run_is_locked
+
+REPROCESS = ("none", "failed", "completed")
+
+FINISHED = ("success", "failed")
+
+
+class BackfillError(RuntimeError):
+    """A backfill cannot be created; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    dag_id: str
+    day: date
+    end: datetime  # the end of its data interval
+    length: timedelta  # of its data interval
+
+
+def quiet_airflow_logs() -> None:
+    """The command line shows one line per run: Airflow's own logs go to each run's log file (call before
+    Airflow is imported)."""
+    os.environ.setdefault("ELT_WORKER_LOG_LEVEL", os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"))
+    os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "ERROR"
+    logging.getLogger("airflow").setLevel(logging.ERROR)
+
+
+def history_start(dag) -> date:
+    return dag.start_date.date()
+
+
+def plan(dag_ids: list[str], start: date, end: date) -> list[Partition]:
+    """The partitions of every DAG whose interval starts between `start` and `end` (inclusive), in the order they
+    can run: by interval end, a shorter interval first, so a week is built after its days are loaded."""
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    dags = load_dags()
+    unknown = [dag_id for dag_id in dag_ids if dag_id not in dags]
+    if unknown:
+        raise BackfillError(f"unknown DAG {unknown[0]!r}; known: {', '.join(sorted(dags))}")
+    partitions = []
+    for dag_id in dag_ids:
+        first = history_start(dags[dag_id])
+        if start < first:
+            raise BackfillError(
+                f"{start} is before the history start of {dag_id} ({first}): Airflow runs nothing before a DAG's "
+                f"start date. Set ELT_HISTORY_START (in .env) to {start} or earlier and run again."
+            )
+        timetable, last = coerce_to_core_timetable(dags[dag_id].timetable), None
+        restriction = TimeRestriction(earliest=midnight(start), latest=midnight(end), catchup=True)
+        while info := timetable.next_dagrun_info(last_automated_data_interval=last, restriction=restriction):
+            last = info.data_interval
+            length = timedelta(seconds=last.end.timestamp() - last.start.timestamp())
+            partitions.append(Partition(dag_id, last.start.date(), last.end, length))
+    return sorted(partitions, key=lambda p: (p.end, p.length, p.dag_id))
+
+
+def check_is_partition(dag_id: str, day: date) -> None:
+    """`day` must start an interval of `dag_id` (a Monday for a weekly DAG), else a clear error."""
+    found = plan([dag_id], day, day)
+    if not found or found[0].day != day:
+        later = plan([dag_id], day, day + timedelta(days=31))
+        nearest = f" (the next one starts {later[0].day})" if later else ""
+        raise BackfillError(f"{day} is not the start of a {dag_id} interval{nearest}")
+
+
+def scheduler_alive() -> bool:
+    """True when an Airflow scheduler is heartbeating against this metadata database."""
+    from airflow.jobs.job import most_recent_job
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        job = most_recent_job("SchedulerJob", session=session)
+        return bool(job and job.is_alive())
+
+
+def create(dag_id: str, start: date, end: date, reprocess: str, conf: dict | None, max_active_runs: int) -> int:
+    """Create an Airflow backfill of `dag_id` for partitions `start`..`end`; its id."""
+    from airflow.exceptions import AirflowException
+    from airflow.models.backfill import ReprocessBehavior, _create_backfill
+
+    try:
+        backfill = _create_backfill(
+            dag_id=dag_id,
+            from_date=midnight(start),
+            to_date=midnight(end),
+            max_active_runs=max_active_runs,
+            reverse=False,
+            dag_run_conf=conf,
+            triggering_user_name=f"elt ({getpass.getuser()})",
+            reprocess_behavior=ReprocessBehavior(reprocess),
+        )
+    except AirflowException as exc:
+        name = type(exc).__name__
+        if name == "AlreadyRunningBackfill":
+            raise BackfillError(
+                f"{dag_id} has an unfinished backfill: wait for it (the UI's Backfills tab shows it) or cancel it there"
+            ) from None
+        if name == "NoBackfillRunsToCreate":
+            raise BackfillError(
+                f"{dag_id}: no interval between {start} and {end} has ended yet, so there is nothing to run"
+            ) from None
+        raise BackfillError(f"{dag_id}: {exc}") from None
+    return backfill.id
+
+
+@dataclass
+class RunStatus:
+    """One partition of a backfill: its run, or why Airflow did not create one."""
+
+    backfill_id: int
+    dag_id: str
+    day: date
+    ordinal: int
+    dag_run_id: int | None
+    run_id: str | None
+    state: str | None
+    started: datetime | None
+    ended: datetime | None
+    skipped: str | None  # Airflow's reason for not (re)creating the run
+
+    @property
+    def done(self) -> bool:
+        return self.skipped is not None or self.state in FINISHED
+
+
+def statuses(backfill_ids: list[int]) -> list[RunStatus]:
+    """The partitions of the given backfills and their runs, as the metadata database has them now."""
+    from airflow.models.backfill import BackfillDagRun
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    query = (
+        select(BackfillDagRun, DagRun)
+        .outerjoin(DagRun, DagRun.id == BackfillDagRun.dag_run_id)
+        .where(BackfillDagRun.backfill_id.in_(backfill_ids))
+    )
+    with create_session() as session:
+        from airflow.models.backfill import Backfill
+
+        dag_ids = dict(session.execute(select(Backfill.id, Backfill.dag_id).where(Backfill.id.in_(backfill_ids))).all())
+        rows = []
+        for link, run in session.execute(query).all():
+            rows.append(
+                RunStatus(
+                    backfill_id=link.backfill_id,
+                    dag_id=dag_ids[link.backfill_id],
+                    day=link.logical_date.date(),
+                    ordinal=link.sort_ordinal,
+                    dag_run_id=run.id if run else None,
+                    run_id=run.run_id if run else None,
+                    state=str(run.state) if run else None,
+                    started=run.start_date if run else None,
+                    ended=run.end_date if run else None,
+                    skipped=getattr(link.exception_reason, "value", link.exception_reason),
+                )
+            )
+    return rows
+
+
+def tasks_not_run(dag_run_id: int) -> list[str]:
+    """Tasks of a successful run that did not succeed (a run must never succeed without running its tasks)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.get(DagRun, dag_run_id)
+        instances = run.get_task_instances(session=session)
+        if not instances:
+            return ["(no task instances: nothing ran)"]
+        return sorted(ti.task_id for ti in instances if str(ti.state) != "success")
+
+
+def mark_complete(backfill_ids: list[int]) -> None:
+    """Close backfills whose runs are all finished (the scheduler does this for the ones it runs)."""
+    from airflow.models.backfill import Backfill
+    from airflow.sdk import timezone
+    from airflow.utils.session import create_session
+    from sqlalchemy import update
+
+    with create_session() as session:
+        session.execute(
+            update(Backfill)
+            .where(Backfill.id.in_(backfill_ids), Backfill.completed_at.is_(None))
+            .values(completed_at=timezone.utcnow())
+        )
+
+
+def unfinished_backfills(dag_ids: list[str]) -> list[int]:
+    from airflow.models.backfill import Backfill
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return list(
+            session.scalars(select(Backfill.id).where(Backfill.dag_id.in_(dag_ids), Backfill.completed_at.is_(None)))
+        )
+
+
+def paused(dag_ids: list[str]) -> list[str]:
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return list(session.scalars(select(DagModel.dag_id).where(DagModel.dag_id.in_(dag_ids), DagModel.is_paused)))
+
+
+def run_log(dag_id: str, day: date) -> Path:
+    """Where the in-process worker of a run writes Airflow's log."""
+    return config.state_dir() / "logs" / "runs" / dag_id / f"{day.isoformat()}.log"
+
+
+ERROR_LINE = re.compile(r"\b(\w+(?:Error|Exception)): (.+)")
+
+
+def last_error(path: Path) -> str:
+    """The last exception message in a run's log, for the progress line."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    found = [f"{m.group(1)}: {m.group(2).strip()}" for m in ERROR_LINE.finditer(text)]
+    found = [line for line in found if not line.startswith(("Traceback", "task "))]
+    return found[-1][:300] if found else ""
+
+
+class Worker:
+    """A process that executes the runs it is given one after another (`python -m elt.runner`), so Airflow,
+    GX and dbt are imported once per worker, not once per run."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "elt.runner"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("ELT_WORKER_LOG_LEVEL", "INFO")},
+        )
+        self.current: RunStatus | None = None
+
+    def give(self, status: RunStatus) -> None:
+        path = run_log(status.dag_id, status.day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.process.stdin.write(f"{status.dag_id}\t{status.run_id}\t{path}\n")
+        self.process.stdin.flush()
+        self.current = status
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait()
+
+
+class Executor:
+    """Follows the runs of some backfills to the end; without a scheduler, executes them in worker processes."""
+
+    def __init__(self, backfill_ids: list[int], max_active_runs: int, in_process: bool, out=sys.stdout):
+        self.backfill_ids, self.in_process, self.out = backfill_ids, in_process, out
+        self.workers = [Worker() for _ in range(max_active_runs)] if in_process else []
+        self.reported: set[tuple[int, int]] = set()
+        self.failures = 0
+        self.tty = out.isatty()
+
+    def _say(self, text: str) -> None:
+        if self.tty:
+            self.out.write("\r\033[K")
+        print(text, file=self.out, flush=True)
+
+    def _busy(self) -> set[str]:
+        return {w.current.run_id for w in self.workers if w.current}
+
+    def _dispatch(self, current: list[RunStatus]) -> None:
+        """Give each idle worker the next run; a worker that died leaves its run failed, never running forever."""
+        by_run = {s.run_id: s for s in current if s.run_id}
+        for index, worker in enumerate(self.workers):
+            if worker.current and worker.process.poll() is not None:
+                if by_run[worker.current.run_id].state not in FINISHED:
+                    fail_run(worker.current.dag_id, worker.current.run_id)
+                self.workers[index] = worker = Worker()
+            if worker.current and by_run[worker.current.run_id].state in FINISHED:
+                worker.current = None
+        waiting = [
+            s
+            for s in sorted(current, key=lambda s: (s.day, s.dag_id))
+            if s.run_id
+            and s.run_id not in self._busy()
+            and (s.state == "queued" or (s.state == "running" and not run_is_locked(s.dag_run_id)))
+        ]
+        for worker in self.workers:
+            if worker.current is None and waiting:
+                worker.give(waiting.pop(0))
+
+    def _report(self, status: RunStatus, number: int, total: int) -> None:
+        prefix = f"[{number:>{len(str(total))}}/{total}] {status.dag_id} {status.day}"
+        if status.skipped:
+            self._say(f"{prefix}: skipped, {status.skipped} (reprocess rules; --reprocess completed runs it again)")
+            return
+        seconds = (status.ended - status.started).total_seconds() if status.ended and status.started else 0.0
+        if status.state == "success":
+            missing = tasks_not_run(status.dag_run_id)
+            if not missing:
+                self._say(f"{prefix}: success ({seconds:.0f} s)")
+                return
+            self._say(f"{prefix}: FAILED, the run succeeded without running task(s) {', '.join(missing)}")
+        else:
+            where = run_log(status.dag_id, status.day) if self.in_process else "the run's task logs in the UI"
+            error = last_error(run_log(status.dag_id, status.day)) if self.in_process else ""
+            self._say(f"{prefix}: FAILED ({seconds:.0f} s){': ' + error if error else ''}\n    log: {where}")
+        self.failures += 1
+
+    def run(self) -> int:
+        """Follow (and, in-process, execute) every run to its end; the number of failed runs."""
+        warned_paused = 0.0
+        try:
+            while True:
+                current = statuses(self.backfill_ids)
+                busy = self._busy()
+                for status in current:
+                    key = (status.backfill_id, status.ordinal)
+                    if status.done and key not in self.reported:
+                        self.reported.add(key)
+                        self._report(status, len(self.reported), len(current))
+                if all(s.done for s in current):
+                    break
+                if self.in_process:
+                    self._dispatch(current)
+                elif time.monotonic() - warned_paused > 60 and (stopped := paused(sorted({s.dag_id for s in current}))):
+                    warned_paused = time.monotonic()
+                    self._say(
+                        f"waiting: {', '.join(stopped)} paused; the scheduler starts no run of a paused DAG. "
+                        "Unpause it with the toggle in the UI (or `airflow dags unpause DAG_ID`)."
+                    )
+                if self.tty:
+                    running = [f"{s.dag_id} {s.day}" for s in current if s.state == "running" or s.run_id in busy]
+                    self.out.write(f"\r\033[Krunning: {', '.join(running) or '-'}")
+                    self.out.flush()
+                time.sleep(1)
+        finally:
+            for worker in self.workers:
+                worker.close()
+        if self.in_process:
+            mark_complete(self.backfill_ids)
+        return self.failures
+
+
+def run_backfills(
+    dag_ids: list[str],
+    start: date,
+    end: date,
+    reprocess: str = "failed",
+    conf: dict | None = None,
+    max_active_runs: int = 1,
+    out=sys.stdout,
+) -> int:
+    """Backfill `dag_ids` from `start` to `end`; shorter intervals first (days before their week). Failed runs."""
+    from elt.runner import sync_dags
+
+    partitions = plan(dag_ids, start, end)
+    if not partitions:
+        raise BackfillError(f"no interval of {', '.join(dag_ids)} starts between {start} and {end}")
+    in_process = not scheduler_alive()
+    if in_process:
+        sync_dags()
+    logs = config.state_dir() / "logs" / "runs"
+    mode = (
+        f"in-process (no Airflow scheduler is running), {max_active_runs} at a time; Airflow's logs: {logs}/"
+        if in_process
+        else "by the running Airflow scheduler (follow it in the UI too)"
+    )
+    print(f"{len(partitions)} run(s) of {', '.join(dag_ids)}, {start} to {end}, executed {mode}", file=out, flush=True)
+    failures = 0
+    if in_process and (leftover := unfinished_backfills(dag_ids)):
+        print(f"finishing unfinished backfill(s) {', '.join(map(str, leftover))} first", file=out, flush=True)
+        failures += Executor(leftover, max_active_runs, in_process, out).run()
+    for length in sorted({p.length for p in partitions}):  # days, then weeks
+        group = sorted({p.dag_id for p in partitions if p.length == length})
+        ids = [create(dag_id, start, end, reprocess, conf, max_active_runs) for dag_id in group]
+        failures += Executor(ids, max_active_runs, in_process, out).run()
+    return failures
