@@ -1,9 +1,26 @@
 """COPY loader: one transaction per table and partition, lineage columns, load_log, advisory lock.
 
-A partition of a raw table is a Postgres partition of its own. A load builds the new partition
-as a fresh table, streams every file of the partition into it with COPY, then swaps it in for the
-old one and records the files in `audit.load_log`, all in one transaction: a failure commits
-nothing and leaves every other partition untouched; a re-run replaces, never duplicates.
+A partition of a raw table (no key) is a Postgres partition of its own. A load fills it with COPY and
+records the files in `audit.load_log`, all in one transaction: a failure commits nothing and leaves every
+other partition untouched; a re-run replaces, never duplicates.
+
+Locks: no load ever takes an ACCESS EXCLUSIVE lock on a raw table itself (the partitioned parent), so a
+load never queues the readers of other partitions, and loads of different partitions never deadlock:
+
+- first load of a partition: a standalone table with `check (_partition_date = day)` (so that ATTACH needs
+  no scan) is created (`like` the parent: ACCESS SHARE on it), filled with COPY FREEZE and attached
+  (SHARE UPDATE EXCLUSIVE on the parent: self-conflicting, so concurrent first loads attach one after the
+  other, and it conflicts with no reader or writer);
+- reload: the partition is truncated in the transaction and filled again with COPY FREEZE (allowed after a
+  TRUNCATE in the same transaction). ACCESS EXCLUSIVE on that partition only: its readers wait for the
+  load, the readers of other partitions do not;
+- keyed tables (upsert by key through a temporary table): ROW EXCLUSIVE on the table, and rows are
+  upserted in key order, so concurrent loads of overlapping keys wait for each other but never deadlock.
+
+The same partition loaded twice at once is serialised by an advisory lock (`partition_lock`). Every loader
+connection has a `lock_timeout` (setting ELT_LOCK_TIMEOUT) and an `application_name` that names the table
+and partition; a load that cannot get a lock in time fails naming who holds it. `LoadError.transient`
+says whether a retry can help (lock timeout, deadlock, lost connection) or not (a bad file).
 """
 
 from __future__ import annotations
@@ -29,10 +46,54 @@ LINEAGE_DDL = (
     "_batch_id bigint not null, _source_file text not null, _source_row bigint not null, "
     "_partition_date date not null, _loaded_at timestamptz not null"
 )
+DEFAULT_LOCK_TIMEOUT = "60s"
+
+# Errors a retry can cure: the lock or the server was busy or away. Everything else (a bad file, a missing
+# column, a failed check, a wrong password) gives the same error again.
+TRANSIENT_SQLSTATES = {
+    "55P03": "lock timeout",
+    "40P01": "deadlock",
+    "40001": "serialization failure",
+    "57P01": "server shutdown",
+    "57P02": "server crash",
+    "57P03": "server not accepting connections yet",
+    "53300": "too many connections",
+}
 
 
 class LoadError(Exception):
-    """A load failed; the message names the file and the problem. Nothing was committed."""
+    """A load failed; the message names the file (or the table partition) and the problem. Nothing was committed.
+
+    `transient` is True when a retry can succeed (lock timeout, deadlock, serialization failure, lost
+    connection, server shutdown); False when the same input gives the same error again.
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+    def __reduce__(self):  # keep `transient` when pickled (process pools, Airflow)
+        return type(self), (str(self), self.transient)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when a retry can cure `exc`: lock timeout (55P03), deadlock (40P01), serialization failure (40001),
+    a lost or refused connection, a server shutting down or starting (psycopg 3, psycopg2 or SQLAlchemy errors).
+
+    Errors that carry a `transient` flag (LoadError, QualityError) keep theirs. psycopg's OperationalError
+    also covers deterministic errors (a wrong password, a program limit): only the ones above count.
+    """
+    flag = getattr(exc, "transient", None)
+    if isinstance(flag, bool):
+        return flag
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error
+    if isinstance(orig, BaseException) and orig is not exc:
+        return is_transient(orig)
+    state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    if state:
+        return state in TRANSIENT_SQLSTATES or state.startswith("08")
+    # no SQLSTATE: the client's own error; an OperationalError then means no (more) connection
+    return any(cls.__name__ == "OperationalError" for cls in type(exc).__mro__)
 
 
 @dataclass
@@ -77,6 +138,11 @@ def raw_table_ddl(source: Source, table: Table) -> sql.Composed:
 
 def partition_dir(source: str, partition_date: date, landing: Path | None = None) -> Path:
     return (landing or config.landing_dir()) / source / partition_date.isoformat()
+
+
+def partition_table_name(table: Table, partition_date: date) -> str:
+    """The name of a table's partition for one day (tables without a key)."""
+    return f"{table.name}_p{partition_date.strftime('%Y%m%d')}"
 
 
 def landed_files(source: Source, partition_date: date, landing: Path | None = None) -> dict[str, list[Path]]:
@@ -130,51 +196,49 @@ def _copy_error(exc: psycopg.Error, path: str, stream: CsvStream) -> FileError:
     return FileError(f"{path}: {message}")
 
 
-class _PartitionSwap:
-    """Builds a new partition table, fills it, and swaps it in for the old one (tables without a key)."""
+class _Target:
+    """Where a load's rows go. The lineage columns are filled by column defaults, so COPY does no per-row work."""
+
+    # the relations a load locks, and the strongest mode it takes on them (for naming who blocks it)
+    parent_mode = "AccessShareLock"
 
     def __init__(self, conn: psycopg.Connection, source: Source, table: Table, partition_date: date, batch_id: int):
         self.conn, self.source, self.table, self.day, self.batch_id = conn, source, table, partition_date, batch_id
-        stamp = partition_date.strftime("%Y%m%d")
         self.parent = sql.Identifier(source.schema, table.name)
-        self.partition_name = f"{table.name}_p{stamp}"
-        self.new_schema, self.new_name = source.schema, f"{table.name}_p{stamp}_b{batch_id}"
+        self.seq_schema = source.schema
+        self.seq_base = f"{partition_table_name(table, partition_date)}_b{batch_id}_row"
 
     @property
-    def new(self) -> sql.Identifier:
-        return sql.Identifier(self.new_schema, self.new_name)
+    def target(self) -> sql.Identifier:
+        """The table COPY writes into."""
+        raise NotImplementedError
 
     @property
     def seq_name(self) -> str:
         """The row-number sequence, as text for nextval() and setval()."""
-        return f"{self.new_schema}.{self.new_name}_row"
+        return f"{self.seq_schema}.{self.seq_base}"
 
     @property
     def seq(self) -> sql.Identifier:
-        return sql.Identifier(self.new_schema, f"{self.new_name}_row")
+        return sql.Identifier(self.seq_schema, self.seq_base)
 
-    def _create_table(self) -> None:
-        self.conn.execute(
-            sql.SQL(
-                "create table {new} (like {parent} including defaults, check (_partition_date = {day}::date))"
-            ).format(new=self.new, parent=self.parent, day=sql.Literal(self.day.isoformat()))
-        )
+    def prepare(self) -> None:
+        """Make the target table exist and be empty, in this transaction (so that COPY FREEZE is allowed)."""
+        raise NotImplementedError
 
     def create(self, loaded_at: datetime) -> None:
-        """The new table, with lineage defaults so that COPY fills them (the source file is set per file)."""
+        """The empty target, with lineage defaults so that COPY fills them (the source file is set per file)."""
+        self.prepare()
         execute = self.conn.execute
         execute(sql.SQL("create sequence {} cache 10000").format(self.seq))
-        self._create_table()
-        # owned by the new table: it goes with it (the temporary table of a keyed load at commit)
-        execute(sql.SQL("alter sequence {} owned by {}.{}").format(self.seq, self.new, sql.Identifier("_source_row")))
         execute(
             sql.SQL(
-                "alter table {new} alter _batch_id set default {batch}, "
+                "alter table {target} alter _batch_id set default {batch}, "
                 "alter _partition_date set default {day}::date, "
                 "alter _loaded_at set default {loaded_at}, "
                 "alter _source_row set default nextval({seq})"
             ).format(
-                new=self.new,
+                target=self.target,
                 batch=sql.Literal(self.batch_id),
                 day=sql.Literal(self.day.isoformat()),
                 loaded_at=sql.Literal(loaded_at),
@@ -184,10 +248,12 @@ class _PartitionSwap:
 
     def copy_file(self, stream: CsvStream, lineage_path: str) -> int:
         execute = self.conn.execute
-        execute(sql.SQL("alter table {} alter _source_file set default {}").format(self.new, sql.Literal(lineage_path)))
+        execute(
+            sql.SQL("alter table {} alter _source_file set default {}").format(self.target, sql.Literal(lineage_path))
+        )
         execute("select setval(%s, %s, false)", (self.seq_name, stream.first_line))
         statement = sql.SQL("copy {} ({}) from stdin with (format csv, encoding 'UTF8', freeze true)").format(
-            self.new, sql.SQL(", ").join(map(sql.Identifier, stream.columns))
+            self.target, sql.SQL(", ").join(map(sql.Identifier, stream.columns))
         )
         with self.conn.cursor() as cur:
             with cur.copy(statement) as copy:
@@ -195,46 +261,111 @@ class _PartitionSwap:
                     copy.write(chunk)
             return cur.rowcount
 
-    def publish(self) -> None:
-        """Swap the new table in as the partition."""
-        execute = self.conn.execute
-        partition = sql.Identifier(self.source.schema, self.partition_name)
-        execute(sql.SQL("drop table if exists {}").format(partition))
-        execute(
+    def drop_defaults(self) -> None:
+        self.conn.execute(
             sql.SQL(
-                "alter table {new} alter _batch_id drop default, alter _partition_date drop default, "
+                "alter table {target} alter _batch_id drop default, alter _partition_date drop default, "
                 "alter _loaded_at drop default, alter _source_row drop default, alter _source_file drop default"
-            ).format(new=self.new)
+            ).format(target=self.target)
         )
-        execute(sql.SQL("drop sequence {}").format(self.seq))
-        execute(sql.SQL("alter table {} rename to {}").format(self.new, sql.Identifier(self.partition_name)))
-        execute(
-            sql.SQL("alter table {} attach partition {} for values in ({})").format(
-                self.parent, partition, sql.Literal(self.day.isoformat())
+        self.conn.execute(sql.SQL("drop sequence {}").format(self.seq))
+
+    def publish(self) -> None:
+        raise NotImplementedError
+
+    def locked_relations(self) -> dict[str, str]:
+        """Relation name -> the strongest lock mode the load needs on it."""
+        return {f"{self.source.schema}.{self.table.name}": self.parent_mode}
+
+
+class _PartitionLoad(_Target):
+    """Fills a table's partition for one day (tables without a key): a new table attached at the end, or the
+    existing partition truncated and filled again. Never an ACCESS EXCLUSIVE lock on the parent."""
+
+    parent_mode = "ShareUpdateExclusiveLock"  # ATTACH PARTITION
+
+    def __init__(self, conn: psycopg.Connection, source: Source, table: Table, partition_date: date, batch_id: int):
+        super().__init__(conn, source, table, partition_date, batch_id)
+        self.partition_name = partition_table_name(table, partition_date)
+        self.attached = False
+
+    @property
+    def target(self) -> sql.Identifier:
+        return sql.Identifier(self.source.schema, self.partition_name)
+
+    def _is_attached(self) -> bool:
+        return self.conn.execute(
+            "select exists (select from pg_inherits where inhrelid = to_regclass(%s) and inhparent = to_regclass(%s))",
+            (f"{self.source.schema}.{self.partition_name}", f"{self.source.schema}.{self.table.name}"),
+        ).fetchone()[0]
+
+    def prepare(self) -> None:
+        self.attached = self._is_attached()
+        if self.attached:
+            # ACCESS EXCLUSIVE on this partition only; COPY FREEZE may follow a TRUNCATE of the same transaction
+            self.conn.execute(sql.SQL("truncate only {}").format(self.target))
+            return
+        # a table of that name that is not a partition cannot hold loaded data (loads are atomic): replace it
+        self.conn.execute(sql.SQL("drop table if exists {}").format(self.target))
+        self.conn.execute(
+            sql.SQL(
+                "create table {target} (like {parent} including defaults, check (_partition_date = {day}::date))"
+            ).format(target=self.target, parent=self.parent, day=sql.Literal(self.day.isoformat()))
+        )
+
+    def publish(self) -> None:
+        """Drop the load's defaults; a new partition is attached (SHARE UPDATE EXCLUSIVE on the parent, no scan:
+        its check constraint proves the partition bound)."""
+        self.drop_defaults()
+        if not self.attached:
+            self.conn.execute(
+                sql.SQL("alter table {} attach partition {} for values in ({})").format(
+                    self.parent, self.target, sql.Literal(self.day.isoformat())
+                )
             )
-        )
+
+    def locked_relations(self) -> dict[str, str]:
+        return {
+            **super().locked_relations(),
+            f"{self.source.schema}.{self.partition_name}": "AccessExclusiveLock",  # TRUNCATE
+        }
 
 
-class _KeyedUpsert(_PartitionSwap):
+class _KeyedUpsert(_Target):
     """Fills a temporary table, then upserts it into the raw table by key (tables with a key).
 
     A row only replaces a stored row from the same or an earlier partition, so snapshots that
     arrive (or are re-run) out of order never overwrite newer data; within a partition the last
-    row of a key wins.
+    row of a key wins. Rows are upserted in key order: concurrent loads lock the rows they share
+    in the same order, so one waits for the other but they never deadlock.
     """
+
+    parent_mode = "RowExclusiveLock"
 
     def __init__(self, conn: psycopg.Connection, source: Source, table: Table, partition_date: date, batch_id: int):
         super().__init__(conn, source, table, partition_date, batch_id)
-        self.new_schema = "pg_temp"
+        self.seq_schema = "pg_temp"
+        self.temp_name = f"{partition_table_name(table, partition_date)}_b{batch_id}"
 
-    def _create_table(self) -> None:
+    @property
+    def target(self) -> sql.Identifier:
+        return sql.Identifier("pg_temp", self.temp_name)
+
+    def prepare(self) -> None:
         self.conn.execute(
             sql.SQL("create temp table {new} (like {parent} including defaults) on commit drop").format(
-                new=sql.Identifier(self.new_name), parent=self.parent
+                new=sql.Identifier(self.temp_name), parent=self.parent
             )
         )
         for key in self.table.key:  # let rows with an empty key in, so that publish() can name their line
-            self.conn.execute(sql.SQL("alter table {} alter {} drop not null").format(self.new, sql.Identifier(key)))
+            self.conn.execute(sql.SQL("alter table {} alter {} drop not null").format(self.target, sql.Identifier(key)))
+
+    def create(self, loaded_at: datetime) -> None:
+        super().create(loaded_at)
+        # owned by the temporary table: the sequence goes with it at commit
+        self.conn.execute(
+            sql.SQL("alter sequence {} owned by {}.{}").format(self.seq, self.target, sql.Identifier("_source_row"))
+        )
 
     def publish(self) -> None:
         keys = sql.SQL(", ").join(map(sql.Identifier, self.table.key))
@@ -242,7 +373,9 @@ class _KeyedUpsert(_PartitionSwap):
             sql.SQL("coalesce(btrim({}), '') = ''").format(sql.Identifier(k)) for k in self.table.key
         )
         missing = self.conn.execute(
-            sql.SQL("select _source_file, _source_row from {} where {} order by 1, 2 limit 1").format(self.new, empty)
+            sql.SQL("select _source_file, _source_row from {} where {} order by 1, 2 limit 1").format(
+                self.target, empty
+            )
         ).fetchone()
         if missing:
             raise FileError(f"{missing[0]}: line {missing[1]}: empty key ({', '.join(self.table.key)})")
@@ -255,6 +388,8 @@ class _KeyedUpsert(_PartitionSwap):
         )
         # A row replaces the stored version of its key only when it is as new and says something new:
         # an unchanged row sent again (a later snapshot, a re-run) keeps the partition it was first seen in.
+        # DISTINCT ON sorts by key, and the rows are inserted (and their index entries and conflicting rows
+        # locked) in that order: two loads sharing keys take their row locks in the same order.
         cursor = self.conn.execute(
             sql.SQL(
                 "insert into {parent} ({names}) select distinct on ({keys}) {names} from {new}"
@@ -266,7 +401,7 @@ class _KeyedUpsert(_PartitionSwap):
                 parent=self.parent,
                 names=names,
                 keys=keys,
-                new=self.new,
+                new=self.target,
                 excluded=excluded,
                 stored_values=stored_values,
                 new_values=new_values,
@@ -283,10 +418,43 @@ class _KeyedUpsert(_PartitionSwap):
 
 def partition_lock(conn: psycopg.Connection, schema: str, table: str, partition_date: date) -> None:
     """Serialise work on one table partition across sessions (released at commit or rollback)."""
-    conn.execute(
-        "select pg_advisory_xact_lock(hashtext(%s), %s)",
-        (f"{schema}.{table}", int(partition_date.strftime("%Y%m%d"))),
-    )
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s), %s)", _advisory_key(schema, table, partition_date))
+
+
+def _advisory_key(schema: str, table: str, partition_date: date) -> tuple[str, int]:
+    return f"{schema}.{table}", int(partition_date.strftime("%Y%m%d"))
+
+
+def lock_timeout() -> str:
+    """How long a loader statement waits for a lock before it fails (Postgres `lock_timeout` syntax)."""
+    return config.setting("ELT_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT) or DEFAULT_LOCK_TIMEOUT
+
+
+def application_name(source: Source, table: Table, partition_date: date) -> str:
+    """What a loader connection says it is in pg_stat_activity (at most 63 bytes)."""
+    return f"elt load {source.schema}.{table.name} {partition_date.isoformat()}"[:63]
+
+
+def connect_loader(params: warehouse.ServerParams | None, name: str) -> psycopg.Connection:
+    """A loader connection: `lock_timeout` from ELT_LOCK_TIMEOUT, UTC, and an application_name saying what it does.
+
+    A connection that cannot be made raises LoadError (transient when the server is away or busy)."""
+    try:
+        conn = warehouse.connect(params, application_name=name[:63])
+    except psycopg.Error as exc:
+        raise LoadError(f"{name}: cannot connect to the warehouse: {exc}", transient=is_transient(exc)) from None
+    timeout = lock_timeout()
+    try:
+        conn.execute("select set_config('lock_timeout', %s, false), set_config('TimeZone', 'UTC', false)", (timeout,))
+        conn.commit()
+    except psycopg.errors.DataError as exc:  # invalid_parameter_value
+        conn.close()
+        message = f"ELT_LOCK_TIMEOUT={timeout!r} is not a valid lock_timeout: {exc.diag.message_primary}"
+        raise LoadError(message) from None
+    except psycopg.Error as exc:
+        conn.close()
+        raise LoadError(f"{name}: cannot set up the connection: {exc}", transient=is_transient(exc)) from None
+    return conn
 
 
 def _log_rows(conn: psycopg.Connection, rows: list[tuple]) -> None:
@@ -294,80 +462,214 @@ def _log_rows(conn: psycopg.Connection, rows: list[tuple]) -> None:
         cur.executemany(
             "insert into audit.load_log (batch_id, source, table_name, partition_date, file_path, file_sha256,"
             " rows_loaded, started_at, finished_at, status, error)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s)",
+            " values (coalesce(%s, nextval('audit.batch_id_seq')), %s, %s, %s, %s, %s, %s,"
+            " coalesce(%s, clock_timestamp()), clock_timestamp(), %s, %s)",
             rows,
         )
 
 
-def load_table(
-    conn: psycopg.Connection, source: Source, table: Table, partition_date: date, files: list[Path], landing: Path
-) -> TableLoad:
-    """Replace one table partition with the content of `files`, in one transaction."""
-    batch_id = conn.execute("select nextval('audit.batch_id_seq')").fetchone()[0]
-    started = conn.execute("select clock_timestamp()").fetchone()[0]
-    conn.commit()
-    if not files:
-        log.info("%s.%s %s: no files landed; nothing loaded", source.schema, table.name, partition_date)
-        _log_rows(conn, [(batch_id, source.name, table.name, partition_date, None, None, 0, started, "no_files", None)])
-        conn.commit()
-        return TableLoad(source.name, table.name, partition_date, batch_id, [])
-    loads: list[FileLoad] = []
-    current = ""
-    try:
-        with conn.transaction():
-            partition_lock(conn, source.schema, table.name, partition_date)
-            target = (_KeyedUpsert if table.key else _PartitionSwap)(conn, source, table, partition_date, batch_id)
-            target.create(loaded_at=started)
-            for path in files:
-                current = _lineage_path(path, landing)
-                clock = time.monotonic()
-                stream = open_stream(path, set(table.columns))
-                _check_columns(stream, table, current)
-                try:
-                    rows = target.copy_file(stream, current)
-                except psycopg.errors.DataError as exc:
-                    raise _copy_error(exc, current, stream) from None
-                if rows == 0:
-                    raise FileError(f"{current}: no data rows")
-                seconds = time.monotonic() - clock
-                log.info(
-                    "%s: %s rows into %s.%s in %.1f s (%.0f rows/s)",
-                    current,
-                    f"{rows:,}",
-                    source.schema,
-                    table.name,
-                    seconds,
-                    rows / max(seconds, 1e-9),
-                )
-                loads.append(FileLoad(current, stream.sha256.hexdigest(), rows, stream.extra))
-            target.publish()
-            _log_rows(
-                conn,
-                [
-                    (
-                        batch_id,
-                        source.name,
-                        table.name,
-                        partition_date,
-                        f.path,
-                        f.sha256,
-                        f.rows,
-                        started,
-                        "loaded",
-                        None,
-                    )
-                    for f in loads
-                ],
-            )
-    except (FileError, psycopg.Error) as exc:
+# which held lock modes block a wanted one (Postgres table-level lock conflicts)
+_STRONGER = ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
+_CONFLICTS = {
+    "AccessShareLock": {"AccessExclusiveLock"},
+    "RowExclusiveLock": set(_STRONGER),
+    "ShareUpdateExclusiveLock": {"ShareUpdateExclusiveLock", *_STRONGER},
+    "AccessExclusiveLock": {
+        "AccessShareLock",
+        "RowShareLock",
+        "RowExclusiveLock",
+        "ShareUpdateExclusiveLock",
+        *_STRONGER,
+    },
+}
+
+
+def lock_holders(
+    conn: psycopg.Connection, source: Source, table: Table, partition_date: date, relations: dict[str, str]
+) -> list[str]:
+    """Who holds (or queues ahead for) a lock that a load of this table partition needs, one line each:
+    pid, application_name, state and for how long. `relations` maps relation name -> lock mode wanted.
+    Run it after the rollback (the load's own locks are gone)."""
+    key, day = _advisory_key(source.schema, table.name, partition_date)
+    names = list(relations)
+    rows = conn.execute(
+        "select l.pid, a.application_name, a.state, l.mode, l.granted, l.locktype, l.relation::regclass::text,"
+        " extract(epoch from now() - coalesce(a.state_change, a.backend_start)),"
+        " extract(epoch from now() - a.xact_start)"
+        " from pg_locks l join pg_stat_activity a on a.pid = l.pid"
+        " where l.pid <> pg_backend_pid()"
+        " and l.database = (select oid from pg_database where datname = current_database())"
+        " and ((l.locktype = 'advisory' and l.classid = hashtext(%s)::oid and l.objid = %s::bigint::oid"
+        "       and l.objsubid = 2)"
+        "  or (l.locktype = 'relation'"
+        "      and l.relation = any(array(select to_regclass(n)::oid from unnest(%s::text[]) as n))))"
+        " order by l.granted desc, a.xact_start nulls last, l.pid",
+        (key, day, names),
+    ).fetchall()
+    lines = []
+    for pid, app, state, mode, granted, locktype, relation, state_secs, xact_secs in rows:
+        if locktype == "advisory":
+            what = f"the advisory lock of {key} {partition_date}"
+        else:
+            wanted = relations.get(relation) or relations.get(relation.split(".")[-1], "AccessExclusiveLock")
+            conflicting = mode in _CONFLICTS.get(wanted, _CONFLICTS["AccessExclusiveLock"])
+            writer = table.key and mode == "RowExclusiveLock" and granted  # may hold row locks on shared keys
+            if not (conflicting or writer):
+                continue
+            what = relation
+        since = f"{state} for {state_secs:.1f} s" if state else "state unknown"
+        if xact_secs is not None:
+            since += f", transaction open {xact_secs:.1f} s"
+        verb = "holds" if granted else "waits (ahead of us) for"
+        lines.append(f"pid {pid} (application_name {app!r}, {since}) {verb} {mode} on {what}")
+    return lines
+
+
+def _failure(
+    exc: BaseException, source: Source, table: Table, partition_date: date, landing: Path, files: list[Path], where: str
+) -> LoadError:
+    """The LoadError for what went wrong: file errors name the file, database errors the table partition and step."""
+    partition = f"{source.schema}.{table.name} {partition_date}"
+    if isinstance(exc, LoadError):
+        return exc
+    if isinstance(exc, FileError):
         message = str(exc).replace(str(landing) + "/", "")
         if not any(message.startswith(_lineage_path(path, landing)) for path in files):
-            message = f"{current}: {message}"
-        _log_rows(
-            conn, [(batch_id, source.name, table.name, partition_date, current, None, 0, started, "failed", message)]
+            message = f"{where or partition}: {message}"
+        return LoadError(message, transient=False)
+    if isinstance(exc, psycopg.Error):
+        state = exc.sqlstate or ""
+        kind = TRANSIENT_SQLSTATES.get(state)
+        text = (exc.diag.message_primary if state else None) or str(exc).strip() or type(exc).__name__
+        if exc.diag.message_detail:
+            text += f" ({exc.diag.message_detail})"
+        if state == "55P03":
+            text = f"could not get a lock within ELT_LOCK_TIMEOUT={lock_timeout()}: {text}"
+        elif kind:
+            text = f"{kind}: {text}"
+        elif not state and is_transient(exc):
+            text = f"connection to the warehouse lost: {text}"
+        return LoadError(f"{partition}: {where}: {text}", transient=is_transient(exc))
+    return LoadError(f"{partition}: {where}: {type(exc).__name__}: {exc}", transient=False)
+
+
+def _usable(conn: psycopg.Connection) -> bool:
+    return not conn.closed and not conn.broken
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    if _usable(conn):
+        try:
+            conn.rollback()
+        except psycopg.Error as exc:
+            log.warning("rollback failed (%s); the connection is dropped", exc)
+
+
+def _record_failure(conn: psycopg.Connection, params: warehouse.ServerParams | None, row: tuple) -> None:
+    """Write the load's `failed` row: on its own connection, or a new one if that is gone. Never raises: a
+    failure to record must not hide the load's own error."""
+    if _usable(conn):
+        try:
+            _log_rows(conn, [row])
+            conn.commit()
+            return
+        except psycopg.Error as exc:
+            log.warning("cannot write the failed load_log row on the load's connection (%s); trying a new one", exc)
+            _rollback(conn)
+    try:
+        with warehouse.connect(params, connect_timeout=10, application_name="elt load: record failure") as other:
+            _log_rows(other, [row])
+    except psycopg.Error as exc:
+        log.error("cannot write the failed row of %s %s %s to audit.load_log: %s", row[1], row[2], row[3], exc)
+
+
+def load_table(
+    conn: psycopg.Connection,
+    source: Source,
+    table: Table,
+    partition_date: date,
+    files: list[Path],
+    landing: Path,
+    params: warehouse.ServerParams | None = None,
+) -> TableLoad:
+    """Replace one table partition with the content of `files`, in one transaction.
+
+    Any failure rolls back, writes a `failed` row to audit.load_log (on a new connection if the load's is
+    gone; if the server is unreachable the original error is still raised) and raises LoadError."""
+    batch_id = started = None
+    where, current = "starting", ""
+    loads: list[FileLoad] = []
+    target: _Target | None = None
+    try:
+        conn.execute(
+            "select set_config('application_name', %s, false)", (application_name(source, table, partition_date),)
         )
+        batch_id, started = conn.execute("select nextval('audit.batch_id_seq'), clock_timestamp()").fetchone()
         conn.commit()
-        raise LoadError(message) from None
+        if not files:
+            log.info("%s.%s %s: no files landed; nothing loaded", source.schema, table.name, partition_date)
+            _log_rows(
+                conn, [(batch_id, source.name, table.name, partition_date, None, None, 0, started, "no_files", None)]
+            )
+            conn.commit()
+            return TableLoad(source.name, table.name, partition_date, batch_id, [])
+        target = (_KeyedUpsert if table.key else _PartitionLoad)(conn, source, table, partition_date, batch_id)
+        where = "waiting for the partition's advisory lock (another load or validation of it)"
+        partition_lock(conn, source.schema, table.name, partition_date)
+        where = "preparing the partition"
+        target.create(loaded_at=started)
+        for path in files:
+            current = _lineage_path(path, landing)
+            where = f"copying {current}"
+            clock = time.monotonic()
+            stream = open_stream(path, set(table.columns))
+            _check_columns(stream, table, current)
+            try:
+                rows = target.copy_file(stream, current)
+            except psycopg.errors.DataError as exc:
+                raise _copy_error(exc, current, stream) from None
+            if rows == 0:
+                raise FileError(f"{current}: no data rows")
+            seconds = time.monotonic() - clock
+            log.info(
+                "%s: %s rows into %s.%s in %.1f s (%.0f rows/s)",
+                current,
+                f"{rows:,}",
+                source.schema,
+                table.name,
+                seconds,
+                rows / max(seconds, 1e-9),
+            )
+            loads.append(FileLoad(current, stream.sha256.hexdigest(), rows, stream.extra))
+        where = "publishing the partition"
+        target.publish()
+        _log_rows(
+            conn,
+            [
+                (batch_id, source.name, table.name, partition_date, f.path, f.sha256, f.rows, started, "loaded", None)
+                for f in loads
+            ],
+        )
+        where = "committing"
+        conn.commit()
+    except BaseException as exc:
+        error = _failure(exc, source, table, partition_date, landing, files, where)
+        _rollback(conn)
+        if isinstance(exc, psycopg.errors.LockNotAvailable) and _usable(conn):
+            relations = target.locked_relations() if target else {f"{source.schema}.{table.name}": "AccessShareLock"}
+            try:
+                holders = lock_holders(conn, source, table, partition_date, relations)
+                conn.rollback()
+            except psycopg.Error as lookup:
+                holders = [f"(could not look up the holders: {lookup})"]
+            detail = "; ".join(holders) if holders else "whoever held it has let go since"
+            error = LoadError(f"{error}; held by: {detail}", transient=True)
+        failed = (batch_id, source.name, table.name, partition_date, current or None, None, 0, started, "failed")
+        _record_failure(conn, params, (*failed, str(error)))
+        if not isinstance(exc, Exception):
+            raise  # interrupted (KeyboardInterrupt, task timeout): recorded, and the interruption goes on
+        log.error("%s", error)
+        raise error from (exc if not isinstance(exc, (FileError, psycopg.Error, LoadError)) else None)
     return TableLoad(source.name, table.name, partition_date, batch_id, loads)
 
 
@@ -378,7 +680,8 @@ def load_partition(
     source = get_source(source_name)
     landing = landing or config.landing_dir()
     grouped = landed_files(source, partition_date, landing)
-    with warehouse.connect(params) as conn:
+    with connect_loader(params, f"elt load {source.schema} {partition_date.isoformat()}") as conn:
         return [
-            load_table(conn, source, table, partition_date, grouped[table.name], landing) for table in source.tables
+            load_table(conn, source, table, partition_date, grouped[table.name], landing, params)
+            for table in source.tables
         ]
