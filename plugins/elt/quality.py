@@ -19,7 +19,7 @@ from pathlib import Path
 from psycopg import sql
 
 from elt import config, warehouse
-from elt.load import partition_lock
+from elt.load import is_transient, partition_lock
 from elt.sources import Source, Table, check_identifier, get_source
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,41 @@ SEVERITIES = {"critical": "error", "warning": "warn", "info": "warn"}
 
 
 class QualityError(Exception):
-    """A suite could not run, or a partition's error share passed the suite's threshold."""
+    """A suite could not run, or a partition's error share passed the suite's threshold.
+
+    `transient` is True when a retry can succeed (the database was locked, busy or away); a bad or missing
+    suite and an error share over the threshold give the same result again.
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+    def __reduce__(self):  # keep `transient` when pickled
+        return type(self), (str(self), self.transient)
+
+
+def _database_error(exc: BaseException) -> BaseException | None:
+    """The database driver's error behind `exc` (psycopg, psycopg2 or SQLAlchemy, maybe wrapped by GX), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__module__.split(".")[0] in ("psycopg", "psycopg2", "sqlalchemy"):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _classified(exc: Exception, where: str) -> QualityError:
+    """A QualityError for anything but a QualityError that stopped a validation: transient when the database
+    was locked, busy or away; deterministic otherwise."""
+    cause = _database_error(exc)
+    if cause is not None:
+        text = str(getattr(cause, "orig", None) or cause).strip()
+        message = text.splitlines()[0] if text else type(cause).__name__
+        return QualityError(f"{where}: validation could not run: {message}", transient=is_transient(cause))
+    return QualityError(f"{where}: validation could not run: {type(exc).__name__}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -283,7 +317,14 @@ def validate_partition(
 ) -> list[SuiteResult]:
     """Validate every table of a source for one partition; raise if a suite's error share passes its threshold."""
     source = get_source(source_name)
-    results = [validate_table(source, table, partition_date, params) for table in source.tables]
+    results = []
+    for table in source.tables:
+        try:
+            results.append(validate_table(source, table, partition_date, params))
+        except QualityError:
+            raise
+        except Exception as exc:
+            raise _classified(exc, f"{source.schema}.{table.name} {partition_date}") from exc
     failed = [r for r in results if not r.success]
     if failed:
         details = "; ".join(
