@@ -1,18 +1,41 @@
-"""Airflow tasks shared by the source DAGs: load a partition, validate it. The run's interval drives both."""
+"""Airflow tasks shared by the source DAGs: load a partition, validate it. The run's interval drives both.
+
+Failures: a load or validation error that a retry can cure (lock timeout, deadlock, lost connection:
+`transient`) is raised as is, and Airflow retries the task (DEFAULT_ARGS); any other (a bad file, a
+missing column or suite, an error share over the threshold) fails the task at once with
+AirflowFailException and the same message: retrying would only repeat it.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import NoReturn
 
 from airflow.sdk import BaseHook, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from elt import config
 from elt.warehouse import ServerParams
 
 WAREHOUSE_CONN_ID = "warehouse"
-# every DAG's default_args: the team owns them, and a task is retried twice before the run fails
-DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)}
+RETRY_DELAY_DEFAULT = "30"
+
+
+def retry_delay() -> timedelta:
+    """How long Airflow waits before retrying a task that failed transiently (ELT_RETRY_DELAY_SECONDS)."""
+    text = config.setting("ELT_RETRY_DELAY_SECONDS", RETRY_DELAY_DEFAULT) or RETRY_DELAY_DEFAULT
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(f"ELT_RETRY_DELAY_SECONDS is not a number of seconds: {text!r}") from None
+    if seconds < 0:
+        raise ValueError(f"ELT_RETRY_DELAY_SECONDS must be >= 0, got {text!r}")
+    return timedelta(seconds=seconds)
+
+
+# every DAG's default_args: the team owns them, and a task that failed transiently is retried twice
+DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": retry_delay()}
 
 log = logging.getLogger(__name__)
 
@@ -29,37 +52,84 @@ def warehouse_from_connection(conn_id: str = WAREHOUSE_CONN_ID) -> ServerParams:
     )
 
 
+def run_interval() -> tuple[datetime, datetime]:
+    """The running task's data interval, checked to be the one its logical date names.
+
+    One partition, one logical date: a run's logical date is its data interval's start. A run whose
+    logical date is something else (the UI's Trigger button maps a logical date to the interval that
+    ENDS there) or that has none would load a partition under another partition's name: it fails at once."""
+    context = get_current_context()
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    logical = context.get("logical_date")
+    if logical is not None and start is not None and end is not None and logical == start:
+        return start, end
+    ti = context.get("task_instance") or context.get("ti")
+    dag_id = getattr(ti, "dag_id", None) or "DAG_ID"
+    day = start.date().isoformat() if start is not None else "YYYY-MM-DD"
+    if logical is None:
+        problem = "This run has no logical date, so it names no partition"
+    else:
+        interval = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}" if start and end else "none"
+        problem = (
+            f"This run's logical date {logical:%Y-%m-%d %H:%M} is not its partition: its data interval is {interval}"
+            " (UTC). It was probably started with the UI's Trigger button, which Airflow maps to the interval"
+            " ENDING at the logical date"
+        )
+    raise AirflowFailException(
+        f"{problem}. Nothing was loaded or built. Run one partition with a Backfill whose start and end are the"
+        f" partition date (UI: Backfill, from {day} to {day}), or `elt run {dag_id} --date {day}`."
+    )
+
+
 def partition_date() -> date:
-    """The partition of the running task: the date of its data interval's start."""
-    return get_current_context()["data_interval_start"].date()
+    """The partition of the running task: the date of its data interval's start (see run_interval)."""
+    return run_interval()[0].date()
+
+
+def _raise_for(error: Exception) -> NoReturn:
+    """Re-raise a transient error for Airflow to retry; fail the task at once (no retry) for any other."""
+    if getattr(error, "transient", False):
+        log.warning("Transient failure; Airflow retries the task (after ELT_RETRY_DELAY_SECONDS): %s", error)
+        raise error
+    raise AirflowFailException(str(error)) from error
 
 
 @task
 def load(source: str) -> dict[str, int]:
     """Load the partition's landed files into `raw_<source>`; rows loaded per table."""
-    from elt.load import load_partition
+    from elt.load import LoadError, load_partition
 
-    loads = load_partition(source, partition_date(), params=warehouse_from_connection())
+    day = partition_date()
+    try:
+        loads = load_partition(source, day, params=warehouse_from_connection())
+    except LoadError as error:
+        _raise_for(error)
     return {result.table: result.rows for result in loads}
 
 
 @task
 def validate(source: str) -> dict[str, dict[str, int]]:
     """Run the source's GX suites on the partition and record every failing row."""
-    from elt.quality import validate_partition
+    from elt.quality import QualityError, validate_partition
 
-    results = validate_partition(source, partition_date(), params=warehouse_from_connection())
+    day = partition_date()
+    try:
+        results = validate_partition(source, day, params=warehouse_from_connection())
+    except QualityError as error:
+        _raise_for(error)
     return {r.table: {"rows": r.rows_checked, "error_rows": r.error_rows, "warn_rows": r.warn_rows} for r in results}
 
 
 @task
 def check_freshness(source: str) -> list[str]:
-    """Say which of the interval's partitions of `source` are not loaded; fail when params.freshness is 'block'."""
-    from elt.freshness import describe_missing, missing_partitions
+    """Say which of the interval's partitions of `source` are not fresh (every table loaded, or allowed no file,
+    and validated); fail when params.freshness is 'block'."""
+    from elt.freshness import describe_missing, partition_problems
 
     context = get_current_context()
-    start, end = context["data_interval_start"].date(), context["data_interval_end"].date()
-    missing = missing_partitions(source, start, end, params=warehouse_from_connection())
+    interval_start, interval_end = run_interval()
+    start, end = interval_start.date(), interval_end.date()
+    missing = partition_problems(source, start, end, params=warehouse_from_connection())
     if missing:
         message = describe_missing(source, end, missing)
         if context["params"]["freshness"] == "block":
@@ -76,7 +146,6 @@ def cluster_customers() -> dict[str, object]:
     from elt.segmentation import cluster_customers as run_clustering
 
     context = get_current_context()
-    result = run_clustering(
-        context["data_interval_end"].date(), params=warehouse_from_connection(), k=context["params"]["clusters"]
-    )
+    _start, end = run_interval()
+    result = run_clustering(end.date(), params=warehouse_from_connection(), k=context["params"]["clusters"])
     return {"customers": result.customers, "k": result.k, "silhouette": result.silhouette}
