@@ -18,13 +18,18 @@ def check_identifier(name: str) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """A raw table's contract: the files it comes from, its columns and key."""
+    """A raw table's contract: the files it comes from, its columns and key.
+
+    `every_day`: a file is expected for every partition (freshness counts a day without one as missing).
+    False for tables that are sent only when they change, or whose daily delta has no file on a quiet day.
+    """
 
     name: str
     patterns: tuple[str, ...]
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
+    every_day: bool = True
 
     def __post_init__(self) -> None:
         for name in (self.name, *self.required, *self.optional, *self.key):

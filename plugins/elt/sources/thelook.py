@@ -1,11 +1,23 @@
-"""theLook e-commerce: BigQuery CSV exports, full snapshots or daily deltas, upserted by key."""
+"""theLook e-commerce: BigQuery CSV exports, full snapshots or daily deltas, upserted by key.
+
+A snapshot day has all 7 files. A delta day has a file only for the tables with rows that day: products
+and distribution centres never come in deltas, and users, orders, order items and inventory items have
+no file on a quiet day. Events are written every day: a day without them is missing its export.
+"""
 
 from elt.sources import Source, Table
 
 
-def _table(name: str, key: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Table:
+def _table(
+    name: str, key: str, required: tuple[str, ...], optional: tuple[str, ...] = (), every_day: bool = False
+) -> Table:
     return Table(
-        name=name, patterns=(f"{name}*.csv", f"{name}*.csv.gz"), required=required, optional=optional, key=(key,)
+        name=name,
+        patterns=(f"{name}*.csv", f"{name}*.csv.gz"),
+        required=required,
+        optional=optional,
+        key=(key,),
+        every_day=every_day,
     )
 
 
@@ -108,6 +120,7 @@ TABLES = (
             "uri",
             "event_type",
         ),
+        every_day=True,
     ),
 )
 
