@@ -365,8 +365,8 @@ class Executor:
         finally:
             for worker in self.workers:
                 worker.close()
-        if self.in_process:
-            mark_complete(self.backfill_ids)
+        # as the scheduler does on its next pass; until then Airflow refuses a new backfill of the DAG
+        mark_complete(self.backfill_ids)
         return self.failures
 
 

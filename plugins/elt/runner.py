@@ -38,15 +38,27 @@ def prepare() -> dict[str, str]:
     return env
 
 
-def _migrate_airflow(env: dict[str, str]) -> None:
-    """`airflow db migrate` once per Airflow version and metadata database."""
+def _migration_stamp(env: dict[str, str]) -> tuple[Path, str]:
+    """Where the "metadata database migrated" marker lives, and what it says (Airflow version and database)."""
     import airflow
 
-    marker = Path(env["AIRFLOW_HOME"]) / ".migrated"
-    stamp = f"{airflow.__version__} {env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}"
+    return Path(
+        env["AIRFLOW_HOME"]
+    ) / ".migrated", f"{airflow.__version__} {env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}"
+
+
+def mark_migrated(env: dict[str, str]) -> None:
+    """Record that the metadata database of `env` is migrated (after `airflow db migrate`, or a copy of one)."""
+    marker, stamp = _migration_stamp(env)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(stamp)
+
+
+def _migrate_airflow(env: dict[str, str]) -> None:
+    """`airflow db migrate` once per Airflow version and metadata database."""
+    marker, stamp = _migration_stamp(env)
     if marker.exists() and marker.read_text() == stamp:
         return
-    marker.parent.mkdir(parents=True, exist_ok=True)
     log.info("Preparing Airflow's metadata database (first run only)...")
     subprocess.run(
         [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
@@ -54,7 +66,7 @@ def _migrate_airflow(env: dict[str, str]) -> None:
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
     )
-    marker.write_text(stamp)
+    mark_migrated(env)
 
 
 @lru_cache(maxsize=1)

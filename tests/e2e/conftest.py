@@ -1,40 +1,73 @@
-"""End-to-end fixtures: the `elt` command in a subprocess, against the test's own warehouse and landing zone."""
+"""End-to-end fixtures: the `elt` command in a subprocess, against the test's own warehouse, landing zone and
+Airflow metadata database (a copy of one migrated once per test worker)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from elt.warehouse import ServerParams
+from elt import runner
+from elt.warehouse import ServerParams, create_database
+
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
 
 @pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One Airflow home (and metadata database migration) per test worker."""
-    return tmp_path_factory.mktemp("airflow_home")
+def airflow_template(pg_server: ServerParams, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An Airflow metadata database migrated once per test worker, copied for each test."""
+    name = f"airflow_template_{uuid.uuid4().hex[:8]}"
+    create_database(pg_server, name)
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path_factory.mktemp("airflow_template")),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": pg_server.database(name).sqlalchemy_url(),
+    }
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+    return name
 
 
 @pytest.fixture
-def elt(
-    warehouse_params: ServerParams, landing: Path, airflow_home: Path, tmp_path: Path
-) -> Callable[..., subprocess.CompletedProcess]:
-    """Run `elt ARGS...` against the test's warehouse and landing zone; the completed process is returned."""
+def airflow_db(pg_server: ServerParams, airflow_template: str) -> Iterator[ServerParams]:
+    """The test's own Airflow metadata database: no run of another test is in it."""
+    params = pg_server.database(f"airflow_{uuid.uuid4().hex[:12]}")
+    admin = pg_server.database("postgres").libpq_url()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{params.dbname}" template "{airflow_template}"')
+    yield params
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{params.dbname}" with (force)')
+
+
+@pytest.fixture
+def elt_env(warehouse_params: ServerParams, landing: Path, airflow_db: ServerParams, tmp_path: Path) -> dict[str, str]:
+    """The environment of `elt` for the test: its warehouse, landing zone, state folder and Airflow database."""
     env = {
         **os.environ,
         "ELT_WAREHOUSE_URL": warehouse_params.libpq_url(),
         "ELT_LANDING_DIR": str(landing),
         "ELT_STATE_DIR": str(tmp_path / "state"),
-        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_db.sqlalchemy_url(),
+        "ELT_RETRY_DELAY_SECONDS": "2",
     }
     env.pop("AIRFLOW_CONN_WAREHOUSE", None)
+    runner.mark_migrated(env)
+    return env
+
+
+@pytest.fixture
+def elt(elt_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess]:
+    """Run `elt ARGS...` against the test's warehouse and landing zone; the completed process is returned."""
 
     def run(*args: str) -> subprocess.CompletedProcess:
         command = [str(Path(sys.executable).parent / "elt"), *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+        return subprocess.run(command, env=elt_env, capture_output=True, text=True, timeout=900)
 
     return run
