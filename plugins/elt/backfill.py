@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from elt import config
-from elt.runner import fail_run, load_dags, midnight, run_is_locked
+from elt.runner import fail_run, load_dags, midnight, run_is_locked, wait_for_database
 
 REPROCESS = ("none", "failed", "completed")
 
@@ -110,7 +110,7 @@ def create(dag_id: str, start: date, end: date, reprocess: str, conf: dict | Non
             to_date=midnight(end),
             max_active_runs=max_active_runs,
             reverse=False,
-            dag_run_conf=conf,
+            dag_run_conf=conf or {},  # a run done again takes these params, not the ones it had before
             triggering_user_name=f"elt ({getpass.getuser()})",
             reprocess_behavior=ReprocessBehavior(reprocess),
         )
@@ -247,7 +247,7 @@ def last_error(path: Path) -> str:
         return ""
     found = [f"{m.group(1)}: {m.group(2).strip()}" for m in ERROR_LINE.finditer(text)]
     found = [line for line in found if not line.startswith(("Traceback", "task "))]
-    return found[-1][:300] if found else ""
+    return found[-1][:1000] if found else ""
 
 
 class Worker:
@@ -285,6 +285,7 @@ class Executor:
         self.backfill_ids, self.in_process, self.out = backfill_ids, in_process, out
         self.workers = [Worker() for _ in range(max_active_runs)] if in_process else []
         self.reported: set[tuple[int, int]] = set()
+        self.dispatched: set[str] = set()  # never given twice: only runs left by an earlier process are taken over
         self.failures = 0
         self.tty = out.isatty()
 
@@ -310,12 +311,13 @@ class Executor:
             s
             for s in sorted(current, key=lambda s: (s.day, s.dag_id))
             if s.run_id
-            and s.run_id not in self._busy()
+            and s.run_id not in self.dispatched
             and (s.state == "queued" or (s.state == "running" and not run_is_locked(s.dag_run_id)))
         ]
         for worker in self.workers:
             if worker.current is None and waiting:
                 worker.give(waiting.pop(0))
+                self.dispatched.add(worker.current.run_id)
 
     def _report(self, status: RunStatus, number: int, total: int) -> None:
         prefix = f"[{number:>{len(str(total))}}/{total}] {status.dag_id} {status.day}"
@@ -335,33 +337,46 @@ class Executor:
             self._say(f"{prefix}: FAILED ({seconds:.0f} s){': ' + error if error else ''}\n    log: {where}")
         self.failures += 1
 
+    def _step(self, warned_paused: float) -> tuple[bool, float]:
+        """Report finished runs, give out queued ones; (all done?, when the paused warning was last given)."""
+        current = statuses(self.backfill_ids)
+        busy = self._busy()
+        for status in current:
+            key = (status.backfill_id, status.ordinal)
+            if status.done and key not in self.reported:
+                self.reported.add(key)
+                self._report(status, len(self.reported), len(current))
+        if all(s.done for s in current):
+            return True, warned_paused
+        if self.in_process:
+            self._dispatch(current)
+        elif time.monotonic() - warned_paused > 60 and (stopped := paused(sorted({s.dag_id for s in current}))):
+            warned_paused = time.monotonic()
+            self._say(
+                f"waiting: {', '.join(stopped)} paused; the scheduler starts no run of a paused DAG. "
+                "Unpause it with the toggle in the UI (or `airflow dags unpause DAG_ID`)."
+            )
+        if self.tty:
+            running = [f"{s.dag_id} {s.day}" for s in current if s.state == "running" or s.run_id in busy]
+            self.out.write(f"\r\033[Krunning: {', '.join(running) or '-'}")
+            self.out.flush()
+        return False, warned_paused
+
     def run(self) -> int:
-        """Follow (and, in-process, execute) every run to its end; the number of failed runs."""
-        warned_paused = 0.0
+        """Follow (and, in-process, execute) every run to its end; the number of failed runs. A restart of the
+        database server is waited for: the runs go on once it is back."""
+        import psycopg
+        from sqlalchemy.exc import OperationalError
+
+        done, warned_paused = False, 0.0
         try:
-            while True:
-                current = statuses(self.backfill_ids)
-                busy = self._busy()
-                for status in current:
-                    key = (status.backfill_id, status.ordinal)
-                    if status.done and key not in self.reported:
-                        self.reported.add(key)
-                        self._report(status, len(self.reported), len(current))
-                if all(s.done for s in current):
-                    break
-                if self.in_process:
-                    self._dispatch(current)
-                elif time.monotonic() - warned_paused > 60 and (stopped := paused(sorted({s.dag_id for s in current}))):
-                    warned_paused = time.monotonic()
-                    self._say(
-                        f"waiting: {', '.join(stopped)} paused; the scheduler starts no run of a paused DAG. "
-                        "Unpause it with the toggle in the UI (or `airflow dags unpause DAG_ID`)."
-                    )
-                if self.tty:
-                    running = [f"{s.dag_id} {s.day}" for s in current if s.state == "running" or s.run_id in busy]
-                    self.out.write(f"\r\033[Krunning: {', '.join(running) or '-'}")
-                    self.out.flush()
-                time.sleep(1)
+            while not done:
+                try:
+                    done, warned_paused = self._step(warned_paused)
+                except (OperationalError, psycopg.OperationalError):
+                    wait_for_database("elt backfill")
+                    continue
+                time.sleep(0 if done else 1)
         finally:
             for worker in self.workers:
                 worker.close()

@@ -106,16 +106,15 @@ def midnight(day: date) -> datetime:
 @contextmanager
 def run_lock(dag_run_id: int) -> Iterator[bool]:
     """Hold a session advisory lock on a DAG run while executing it; yields False if another process holds it.
-    The lock dies with the process, so a run whose executor was killed can be taken over."""
+    The lock lives on a connection of its own (not Airflow's pool, which a task may dispose of) and dies with
+    the process, so a run whose executor was killed can be taken over."""
+    import psycopg
     from airflow import settings
-    from sqlalchemy import text
 
-    with settings.engine.connect() as conn:
-        got = conn.execute(text("select pg_try_advisory_lock(:ns, :id)"), {"ns": RUN_LOCK_NAMESPACE, "id": dag_run_id})
-        try:
-            yield bool(got.scalar())
-        finally:
-            conn.execute(text("select pg_advisory_unlock_all()"))
+    url = settings.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as conn:
+        got = conn.execute("select pg_try_advisory_lock(%s, %s)", (RUN_LOCK_NAMESPACE, dag_run_id)).fetchone()[0]
+        yield bool(got)
 
 
 def run_is_locked(dag_run_id: int) -> bool:
@@ -124,8 +123,41 @@ def run_is_locked(dag_run_id: int) -> bool:
         return not got
 
 
+UNFINISHED_TASK_STATES = ("running", "queued", "scheduled")
+DATABASE_PATIENCE_S = 300.0  # how long an executor waits for a metadata database that restarts
+
+
+def wait_for_database(what: str, patience: float = DATABASE_PATIENCE_S) -> None:
+    """Wait until Airflow's metadata database answers again (a restart), or raise after `patience` seconds."""
+    from airflow import settings
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    log.warning("%s: the metadata database is unreachable; waiting up to %.0f s for it", what, patience)
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            with settings.engine.connect() as conn:
+                conn.execute(text("select 1"))
+            return
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+
+
+def _restart_unfinished_tasks(dag_run, session) -> None:
+    """Tasks this process no longer executes (its executor was killed, or the database restarted under them)
+    start again; nothing else executes this run (its lock says so)."""
+    for ti in dag_run.get_task_instances(session=session):
+        if ti.state in UNFINISHED_TASK_STATES:
+            ti.state = None
+    session.commit()
+
+
 def execute_run(dag_id: str, run_id: str) -> str:
-    """Execute one existing DAG run in this process (queued, or orphaned by a killed executor); its final state."""
+    """Execute one existing DAG run in this process (queued, or orphaned by a killed executor); its final state.
+    A metadata database that restarts meanwhile is waited for, and the interrupted tasks run again."""
     from airflow.models.dagbag import DBDagBag
     from airflow.models.dagrun import DagRun
     from airflow.sdk import timezone
@@ -133,6 +165,7 @@ def execute_run(dag_id: str, run_id: str) -> str:
     from airflow.utils.session import create_session
     from airflow.utils.state import DagRunState, TaskInstanceState
     from sqlalchemy import select
+    from sqlalchemy.exc import OperationalError
 
     dag = load_dags()[dag_id]
     with create_session() as session:
@@ -145,31 +178,32 @@ def execute_run(dag_id: str, run_id: str) -> str:
             if dag_run.state not in (DagRunState.QUEUED, DagRunState.RUNNING):
                 return str(dag_run.state)
             dag_run.dag = DBDagBag().get_dag_for_run(dag_run=dag_run, session=session)
-            # a run left RUNNING by a killed executor: its unfinished tasks start again
-            for ti in dag_run.get_task_instances(session=session):
-                if ti.state in (TaskInstanceState.RUNNING, TaskInstanceState.QUEUED, TaskInstanceState.SCHEDULED):
-                    ti.state = None
+            _restart_unfinished_tasks(dag_run, session)
             dag_run.state, dag_run.start_date, dag_run.end_date = DagRunState.RUNNING, timezone.utcnow(), None
             session.commit()
             log.info("executing %s %s (partition %s)", dag_id, run_id, dag_run.data_interval_start.date())
             while dag_run.state == DagRunState.RUNNING:
-                session.expire_all()
-                schedulable, _ = dag_run.update_state(session=session)
-                for ti in schedulable:
-                    if ti.state != TaskInstanceState.UP_FOR_RESCHEDULE:
-                        ti.try_number += 1
-                    ti.state, ti.scheduled_dttm = TaskInstanceState.SCHEDULED, timezone.utcnow()
-                session.commit()
-                scheduled = [
-                    ti for ti in dag_run.get_task_instances(session=session) if ti.state == TaskInstanceState.SCHEDULED
-                ]
-                if not scheduled and dag_run.state == DagRunState.RUNNING:
-                    time.sleep(1)  # a task waits for its retry delay
-                for ti in scheduled:
-                    try:
+                try:
+                    session.expire_all()
+                    schedulable, _ = dag_run.update_state(session=session)
+                    for ti in schedulable:
+                        if ti.state != TaskInstanceState.UP_FOR_RESCHEDULE:
+                            ti.try_number += 1
+                        ti.state, ti.scheduled_dttm = TaskInstanceState.SCHEDULED, timezone.utcnow()
+                    session.commit()
+                    scheduled = [
+                        ti
+                        for ti in dag_run.get_task_instances(session=session)
+                        if ti.state == TaskInstanceState.SCHEDULED
+                    ]
+                    if not scheduled and dag_run.state == DagRunState.RUNNING:
+                        time.sleep(1)  # a task waits for its retry delay
+                    for ti in scheduled:
                         _run_task(ti=ti, task=dag.task_dict[ti.task_id], run_triggerer=True)
-                    except Exception:
-                        log.exception("task %s failed", ti.task_id)
+                except OperationalError:
+                    session.rollback()
+                    wait_for_database(f"{dag_id} {run_id}")
+                    _restart_unfinished_tasks(dag_run, session)
             return str(dag_run.state)
 
 
