@@ -1,5 +1,6 @@
 """`make bench`: the loader against `psql \\copy` on the same 1,000,000-row voucher file, a whole
-vouchers_daily run, and a full-size theLook snapshot through thelook_daily and customer_segments_weekly.
+vouchers_daily run, a full-size theLook snapshot through thelook_daily and customer_segments_weekly, and a
+14-day backfill of every DAG run one partition at a time and 4 at a time (which must give the same warehouse).
 
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
 are measured side by side on the same machine state.
@@ -14,13 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
-from elt import config, load, localdb, warehouse
+from elt import config, load, localdb, runner, warehouse
+from elt.checksums import checksums
 from elt.generate.vouchers import COLUMNS, write_voucher_file
 
 DAY = date(2024, 1, 1)
+BACKFILL_START = date(2024, 1, 1)  # a Monday: 14 days are two weeks of customer_segments_weekly
 THELOOK_DAY, THELOOK_WEEK = date(2024, 1, 7), date(2024, 1, 1)
 ELT = str(Path(sys.executable).parent / "elt")
 
@@ -71,20 +74,69 @@ def bench_copy(params: warehouse.ServerParams, path: Path, rows: int, repeats: i
 def dag_env(
     params: warehouse.ServerParams, dbname: str, landing: Path, state: Path
 ) -> tuple[warehouse.ServerParams, dict[str, str]]:
-    """A new warehouse database `dbname` on the benchmark's server, and the environment of `elt` against it;
-    Airflow's metadata is prepared once, outside any timing."""
+    """A new warehouse database `dbname` on the benchmark's server, with an Airflow metadata database of its own,
+    and the environment of `elt` against them; Airflow's metadata is prepared outside any timing."""
+    airflow_db = params.database(f"airflow_{dbname}")
     params = params.database(dbname)
     warehouse.bootstrap(params)
+    warehouse.create_database(airflow_db, airflow_db.dbname)
     env = {
         **os.environ,
         "ELT_WAREHOUSE_URL": params.libpq_url(),
         "ELT_LANDING_DIR": str(landing),
         "ELT_STATE_DIR": str(state),
         "AIRFLOW_HOME": str(state / "airflow"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_db.sqlalchemy_url(),
     }
     env.pop("AIRFLOW_CONN_WAREHOUSE", None)
-    subprocess.run([ELT, "db", "start"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    runner.mark_migrated(env)
     return params, env
+
+
+def bench_backfill(params: warehouse.ServerParams, tmp_path: Path, days: int, scale: float) -> None:
+    """`elt backfill all` over `days` days, one run at a time and 4 at a time, each into a warehouse of its own."""
+    from elt.generate import generate
+
+    landing = tmp_path / "landing"
+    print(f"\nwriting {days} days of vouchers and theLook (scale {scale}) from {BACKFILL_START} ...", flush=True)
+    generate("vouchers", landing, BACKFILL_START, days, seed=3)
+    generate("thelook", landing, BACKFILL_START, days, seed=3, scale=scale)
+    end = BACKFILL_START + timedelta(days=days - 1)
+    results = {}
+    for at_once in (1, 4):
+        target, env = dag_env(params, f"warehouse_backfill_{at_once}", landing, tmp_path / f"state_{at_once}")
+        log_path = config.state_dir() / "bench" / f"backfill_{at_once}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"elt backfill all, {at_once} at a time (log: {log_path}) ...", flush=True)
+        command = [
+            ELT,
+            "backfill",
+            "all",
+            "--start",
+            BACKFILL_START.isoformat(),
+            "--end",
+            end.isoformat(),
+            "--max-active-runs",
+            str(at_once),
+        ]
+        with log_path.open("w") as log_file:
+            clock = time.perf_counter()
+            subprocess.run(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, check=True)
+            seconds = time.perf_counter() - clock
+        results[at_once] = (seconds, checksums(target))
+    runs = 2 * days + len({BACKFILL_START + timedelta(days=n) for n in range(0, days, 7)})
+    for at_once, (seconds, _) in results.items():
+        print(f"{days}-day backfill of every DAG ({runs} runs), {at_once} at a time: {seconds:.0f} s")
+    differing = sorted(name for name in results[1][1] if results[1][1][name] != results[4][1].get(name))
+    print(
+        f"4 at a time gives the warehouse of 1 at a time (checksums of raw, exceptions, intermediate, marts): "
+        f"{'yes' if not differing else 'NO, differs in ' + ', '.join(differing)}"
+    )
+    if differing:
+        raise SystemExit("a concurrent backfill gave a different warehouse")
 
 
 def time_dag_run(env: dict[str, str], dag_id: str, day: date) -> float:
@@ -166,7 +218,8 @@ def bench_vouchers(params: warehouse.ServerParams, tmp_path: Path, rows: int, re
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
-    parser.add_argument("--only", choices=["vouchers", "thelook"], help="run one source's benchmark")
+    parser.add_argument("--only", choices=["vouchers", "thelook", "backfill"], help="run one part of the benchmark")
+    parser.add_argument("--backfill-days", type=int, default=14, help="days of the backfill benchmark (default 14)")
     parser.add_argument("--rows", type=int, default=1_000_000, help="voucher rows (default 1,000,000)")
     parser.add_argument("--repeats", type=int, default=5, help="rounds of loader against \\copy (default 5)")
     parser.add_argument("--skip-dag", action="store_true", help="vouchers: only the loader against psql \\copy")
@@ -181,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                 bench_vouchers(params, tmp_path / "vouchers", args.rows, args.repeats, args.skip_dag)
             if args.only in (None, "thelook"):
                 bench_thelook(params, tmp_path / "thelook", args.thelook_scale)
+            if args.only in (None, "backfill"):
+                bench_backfill(params, tmp_path / "backfill", args.backfill_days, scale=0.01)
         finally:
             localdb.stop(tmp_path / "pg")
     return 0
