@@ -285,7 +285,7 @@ class Executor:
         self.backfill_ids, self.in_process, self.out = backfill_ids, in_process, out
         self.workers = [Worker() for _ in range(max_active_runs)] if in_process else []
         self.reported: set[tuple[int, int]] = set()
-        self.dispatched: set[str] = set()  # never given twice: only runs left by an earlier process are taken over
+        self.dispatched: set[int] = set()  # never given twice: only runs left by an earlier process are taken over
         self.failures = 0
         self.tty = out.isatty()
 
@@ -294,30 +294,30 @@ class Executor:
             self.out.write("\r\033[K")
         print(text, file=self.out, flush=True)
 
-    def _busy(self) -> set[str]:
-        return {w.current.run_id for w in self.workers if w.current}
+    def _busy(self) -> set[int]:
+        return {w.current.dag_run_id for w in self.workers if w.current}
 
     def _dispatch(self, current: list[RunStatus]) -> None:
         """Give each idle worker the next run; a worker that died leaves its run failed, never running forever."""
-        by_run = {s.run_id: s for s in current if s.run_id}
+        by_run = {s.dag_run_id: s for s in current if s.dag_run_id}  # run ids repeat across DAGs; these don't
         for index, worker in enumerate(self.workers):
             if worker.current and worker.process.poll() is not None:
-                if by_run[worker.current.run_id].state not in FINISHED:
+                if by_run[worker.current.dag_run_id].state not in FINISHED:
                     fail_run(worker.current.dag_id, worker.current.run_id)
                 self.workers[index] = worker = Worker()
-            if worker.current and by_run[worker.current.run_id].state in FINISHED:
+            if worker.current and by_run[worker.current.dag_run_id].state in FINISHED:
                 worker.current = None
         waiting = [
             s
             for s in sorted(current, key=lambda s: (s.day, s.dag_id))
-            if s.run_id
-            and s.run_id not in self.dispatched
+            if s.dag_run_id
+            and s.dag_run_id not in self.dispatched
             and (s.state == "queued" or (s.state == "running" and not run_is_locked(s.dag_run_id)))
         ]
         for worker in self.workers:
             if worker.current is None and waiting:
                 worker.give(waiting.pop(0))
-                self.dispatched.add(worker.current.run_id)
+                self.dispatched.add(worker.current.dag_run_id)
 
     def _report(self, status: RunStatus, number: int, total: int) -> None:
         prefix = f"[{number:>{len(str(total))}}/{total}] {status.dag_id} {status.day}"
@@ -357,7 +357,7 @@ class Executor:
                 "Unpause it with the toggle in the UI (or `airflow dags unpause DAG_ID`)."
             )
         if self.tty:
-            running = [f"{s.dag_id} {s.day}" for s in current if s.state == "running" or s.run_id in busy]
+            running = [f"{s.dag_id} {s.day}" for s in current if s.state == "running" or s.dag_run_id in busy]
             self.out.write(f"\r\033[Krunning: {', '.join(running) or '-'}")
             self.out.flush()
         return False, warned_paused
