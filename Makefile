@@ -42,7 +42,7 @@ demo: install
 	@echo "  data docs:   .elt/gx/data_docs/index.html"
 
 test: install lint
-	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --durations=10 tests
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 tests
 
 lint: install
 	$(VENV)/bin/ruff check .
