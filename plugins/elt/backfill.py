@@ -281,9 +281,10 @@ class Worker:
 class Executor:
     """Follows the runs of some backfills to the end; without a scheduler, executes them in worker processes."""
 
-    def __init__(self, backfill_ids: list[int], max_active_runs: int, in_process: bool, out=sys.stdout):
-        self.backfill_ids, self.in_process, self.out = backfill_ids, in_process, out
-        self.workers = [Worker() for _ in range(max_active_runs)] if in_process else []
+    def __init__(self, backfill_ids: list[int], workers: list[Worker], out=sys.stdout):
+        """`workers` execute the runs; none: a scheduler does, and the runs are only followed."""
+        self.backfill_ids, self.workers, self.out = backfill_ids, workers, out
+        self.in_process = bool(workers)
         self.reported: set[tuple[int, int]] = set()
         self.dispatched: set[int] = set()  # never given twice: only runs left by an earlier process are taken over
         self.failures = 0
@@ -369,17 +370,13 @@ class Executor:
         from sqlalchemy.exc import OperationalError
 
         done, warned_paused = False, 0.0
-        try:
-            while not done:
-                try:
-                    done, warned_paused = self._step(warned_paused)
-                except (OperationalError, psycopg.OperationalError):
-                    wait_for_database("elt backfill")
-                    continue
-                time.sleep(0 if done else 1)
-        finally:
-            for worker in self.workers:
-                worker.close()
+        while not done:
+            try:
+                done, warned_paused = self._step(warned_paused)
+            except (OperationalError, psycopg.OperationalError):
+                wait_for_database("elt backfill")
+                continue
+            time.sleep(0 if done else 1)
         # as the scheduler does on its next pass; until then Airflow refuses a new backfill of the DAG
         mark_complete(self.backfill_ids)
         return self.failures
@@ -401,21 +398,29 @@ def run_backfills(
     if not partitions:
         raise BackfillError(f"no interval of {', '.join(dag_ids)} starts between {start} and {end}")
     in_process = not scheduler_alive()
-    if in_process:
-        sync_dags()
-    logs = config.state_dir() / "logs" / "runs"
-    mode = (
-        f"in-process (no Airflow scheduler is running), {max_active_runs} at a time; Airflow's logs: {logs}/"
-        if in_process
-        else "by the running Airflow scheduler (follow it in the UI too)"
-    )
-    print(f"{len(partitions)} run(s) of {', '.join(dag_ids)}, {start} to {end}, executed {mode}", file=out, flush=True)
-    failures = 0
-    if in_process and (leftover := unfinished_backfills(dag_ids)):
-        print(f"finishing unfinished backfill(s) {', '.join(map(str, leftover))} first", file=out, flush=True)
-        failures += Executor(leftover, max_active_runs, in_process, out).run()
-    for length in sorted({p.length for p in partitions}):  # days, then weeks
-        group = sorted({p.dag_id for p in partitions if p.length == length})
-        ids = [create(dag_id, start, end, reprocess, conf, max_active_runs) for dag_id in group]
-        failures += Executor(ids, max_active_runs, in_process, out).run()
-    return failures
+    # workers start first: they import Airflow, Cosmos and the DAGs while the backfill is being created
+    workers = [Worker() for _ in range(max_active_runs)] if in_process else []
+    try:
+        if in_process:
+            sync_dags()
+        logs = config.state_dir() / "logs" / "runs"
+        mode = (
+            f"in-process (no Airflow scheduler is running), {max_active_runs} at a time; Airflow's logs: {logs}/"
+            if in_process
+            else "by the running Airflow scheduler (follow it in the UI too)"
+        )
+        print(
+            f"{len(partitions)} run(s) of {', '.join(dag_ids)}, {start} to {end}, executed {mode}", file=out, flush=True
+        )
+        failures = 0
+        if in_process and (leftover := unfinished_backfills(dag_ids)):
+            print(f"finishing unfinished backfill(s) {', '.join(map(str, leftover))} first", file=out, flush=True)
+            failures += Executor(leftover, workers, out).run()
+        for length in sorted({p.length for p in partitions}):  # days, then weeks
+            group = sorted({p.dag_id for p in partitions if p.length == length})
+            ids = [create(dag_id, start, end, reprocess, conf, max_active_runs) for dag_id in group]
+            failures += Executor(ids, workers, out).run()
+        return failures
+    finally:
+        for worker in workers:
+            worker.close()

@@ -240,6 +240,11 @@ def main() -> int:
     each (`DAG_ID<tab>RUN_ID<tab>LOG_PATH`), writing Airflow's output for each run into its LOG_PATH."""
     airflow_env.apply()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # import Airflow, Cosmos, the DAGs, GX and dbt while the caller is still creating the backfill
+    load_dags()
+    import dbt.cli.main  # noqa: F401
+    import great_expectations  # noqa: F401
+
     for line in sys.stdin:
         dag_id, run_id, log_path = line.rstrip("\n").split("\t")
         with _output_to(log_path):

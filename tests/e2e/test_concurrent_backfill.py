@@ -20,7 +20,7 @@ from elt.checksums import checksums
 from elt.generate import generate
 from elt.warehouse import ServerParams
 
-START, DAYS = date(2024, 1, 1), 4
+START, DAYS = date(2024, 1, 1), 3
 
 
 @pytest.fixture

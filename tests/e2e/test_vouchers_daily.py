@@ -1,4 +1,4 @@
-"""vouchers_daily end to end: `elt run` (dag.test) loads, validates and builds the mart; re-runs change nothing."""
+"""vouchers_daily end to end: `elt backfill` / `elt run` load, validate and build the mart; re-runs change nothing."""
 
 from __future__ import annotations
 
@@ -36,9 +36,8 @@ def test_runs_are_idempotent_and_backfills_reproduce_history(
     elt: Callable[..., subprocess.CompletedProcess], landing: Path
 ) -> None:
     generate("vouchers", landing, DAYS[0], len(DAYS), seed=7, rows_per_day=400)
-    for day in DAYS:
-        result = elt("run", "vouchers_daily", "--date", day.isoformat())
-        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    result = elt("backfill", "vouchers_daily", "--start", DAYS[0].isoformat(), "--end", DAYS[-1].isoformat())
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     last = snapshot(DAYS[-1])
     assert last["mart"], "the mart has rows for the last day"
     assert last["exceptions"], "the generated quirks are recorded"
