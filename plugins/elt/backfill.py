@@ -377,6 +377,8 @@ class Executor:
                 wait_for_database("elt backfill")
                 continue
             time.sleep(0 if done else 1)
+        for worker in self.workers:  # every run is finished: the workers are free for the next group
+            worker.current = None
         # as the scheduler does on its next pass; until then Airflow refuses a new backfill of the DAG
         mark_complete(self.backfill_ids)
         return self.failures
