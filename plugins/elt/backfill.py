@@ -99,10 +99,16 @@ def scheduler_alive() -> bool:
 
 
 def create(dag_id: str, start: date, end: date, reprocess: str, conf: dict | None, max_active_runs: int) -> int:
-    """Create an Airflow backfill of `dag_id` for partitions `start`..`end`; its id."""
+    """Create an Airflow backfill of `dag_id` for partitions `start`..`end`; its id. As `POST /api/v2/backfills`
+    does, a run done again runs the DAG's latest version unless the DAG or `[core] rerun_with_latest_version`
+    says otherwise (tasks the DAG no longer has are not waited for)."""
+    from airflow.api_fastapi.common.dagbag import resolve_run_on_latest_version
     from airflow.exceptions import AirflowException
     from airflow.models.backfill import ReprocessBehavior, _create_backfill
+    from airflow.utils.session import create_session
 
+    with create_session() as session:
+        run_on_latest = resolve_run_on_latest_version(None, dag_id, session, fallback=True)
     try:
         backfill = _create_backfill(
             dag_id=dag_id,
@@ -113,6 +119,7 @@ def create(dag_id: str, start: date, end: date, reprocess: str, conf: dict | Non
             dag_run_conf=conf or {},  # a run done again takes these params, not the ones it had before
             triggering_user_name=f"elt ({getpass.getuser()})",
             reprocess_behavior=ReprocessBehavior(reprocess),
+            run_on_latest_version=run_on_latest,
         )
     except AirflowException as exc:
         name = type(exc).__name__
@@ -184,13 +191,14 @@ def statuses(backfill_ids: list[int]) -> list[RunStatus]:
 
 
 def tasks_not_run(dag_run_id: int) -> list[str]:
-    """Tasks of a successful run that did not succeed (a run must never succeed without running its tasks)."""
+    """Tasks of a successful run that did not succeed (a run must never succeed without running its tasks).
+    Tasks that the DAG's version run no longer has (state "removed") do not count."""
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
 
     with create_session() as session:
         run = session.get(DagRun, dag_run_id)
-        instances = run.get_task_instances(session=session)
+        instances = [ti for ti in run.get_task_instances(session=session) if str(ti.state) != "removed"]
         if not instances:
             return ["(no task instances: nothing ran)"]
         return sorted(ti.task_id for ti in instances if str(ti.state) != "success")

@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cosmos import DbtTaskGroup, ExecutionConfig, InvocationMode, LoadMode, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos import (
+    DbtTaskGroup,
+    ExecutionConfig,
+    InvocationMode,
+    LoadMode,
+    ProfileConfig,
+    ProjectConfig,
+    RenderConfig,
+    TestBehavior,
+)
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from elt.config import DBT_PROJECT_DIR
@@ -33,8 +42,11 @@ def dbt_task_group(
         project_config=ProjectConfig(dbt_project_path=dbt_project_dir, manifest_path=MANIFEST),
         profile_config=PROFILE,
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        # one `dbt build` task per node (run, then its tests): half the tasks of run + test, same stop on failure;
         # no Airflow assets from dbt nodes: their URIs cannot express a socket host, and no DAG consumes them
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=select, emit_datasets=False),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST, select=select, test_behavior=TestBehavior.BUILD, emit_datasets=False
+        ),
         operator_args={"vars": RUN_VARS, "install_deps": False},
         **kwargs,
     )
