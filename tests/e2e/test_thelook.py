@@ -1,4 +1,4 @@
-"""thelook_daily and customer_segments_weekly end to end, through `elt` (dag.test): freshness, idempotency."""
+"""thelook_daily and customer_segments_weekly end to end, through `elt backfill all`: freshness, idempotency."""
 
 from __future__ import annotations
 
@@ -31,30 +31,40 @@ def state() -> dict[str, list[tuple]]:
         return tables
 
 
+def mart_table_oid() -> int | None:
+    """The physical table behind marts.customer_segments: dbt's table materialization makes a new one per build."""
+    with warehouse.connect() as conn:
+        return conn.execute("select to_regclass('marts.customer_segments')::oid").fetchone()[0]
+
+
 def test_daily_loads_then_the_weekly_segments(
     elt: Callable[..., subprocess.CompletedProcess], landing: Path, elt_env: dict[str, str]
 ) -> None:
     generate("thelook", landing, START, LOADED_DAYS, seed=11, scale=0.002)
+    generate("vouchers", landing, START, LOADED_DAYS, seed=11, rows_per_day=100)
     last_day = START + timedelta(days=LOADED_DAYS - 1)
-    result = elt("backfill", "thelook_daily", "--start", START.isoformat(), "--end", last_day.isoformat())
+    # every DAG: the days first, then the week that starts in the range (its own group, on the same workers)
+    result = elt("backfill", "all", "--start", START.isoformat(), "--end", last_day.isoformat())
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    finished = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    daily = [f"{dag} {START + timedelta(days=n)}" for dag in ("thelook_daily", "vouchers_daily") for n in range(3)]
+    assert sorted(line.split("] ")[1].split(":")[0] for line in finished[:-1]) == sorted(daily), result.stdout
+    assert finished[-1].split("] ")[1].startswith(f"customer_segments_weekly {START}: success"), result.stdout
     loaded = state()
     assert loaded["order_items"] and loaded["int_order_items_costed"] and loaded["exceptions"]
+    # the week needs 7 partitions, 3 are loaded: the default only warns (in the run's log), then builds
+    run_log = Path(elt_env["ELT_STATE_DIR"]) / "logs" / "runs" / "customer_segments_weekly" / "2024-01-01.log"
+    assert "thelook is not fresh up to 2024-01-08" in run_log.read_text()
+    built = mart_table_oid()
+    assert built is not None
 
-    # the week needs 7 partitions, 3 are loaded: blocking names the 4 missing ones and builds nothing
+    # blocking names the 4 missing partitions and builds nothing
     blocked = elt("run", "customer_segments_weekly", "--date", START.isoformat(), "--conf", '{"freshness": "block"}')
     assert blocked.returncode == 1
     missing = "no successful load for partition(s) 2024-01-04, 2024-01-05, 2024-01-06, 2024-01-07"
     assert missing in blocked.stdout, blocked.stdout[-6000:]
-    with warehouse.connect() as conn:
-        assert conn.execute("select to_regclass('marts.customer_segments')").fetchone()[0] is None
+    assert mart_table_oid() == built, "a blocked run rebuilt the mart"
 
-    # the default only warns, then builds the mart and clusters the week's buyers
-    warned = elt("run", "customer_segments_weekly", "--date", START.isoformat())
-    assert warned.returncode == 0, warned.stdout[-2000:] + warned.stderr[-4000:]
-    # the warning is in the run's log (the command prints one line per run and names the log folder)
-    run_log = Path(elt_env["ELT_STATE_DIR"]) / "logs" / "runs" / "customer_segments_weekly" / "2024-01-01.log"
-    assert "thelook is not fresh up to 2024-01-08" in run_log.read_text()
     with warehouse.connect() as conn:
         users, buyers, weeks = conn.execute(
             "select count(*), count(*) filter (where r_score is not null), array_agg(distinct as_of_date)"
