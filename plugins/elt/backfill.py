@@ -4,7 +4,7 @@ Every run is created by Airflow's own backfill code (what the UI's Backfill butt
 `POST /api/v2/backfills` call), so a partition has one logical date, its data interval's start,
 whoever starts it, and Airflow's reprocess rules decide whether an existing run is done again.
 With a live scheduler the runs are left to it and followed; without one, worker processes
-(`python -m elt.runner`) execute the queued runs, at most `max_active_runs` at a time.
+(`elt-runner`) execute the queued runs, at most `max_active_runs` at a time.
 """
 
 from __future__ import annotations
@@ -259,12 +259,14 @@ def last_error(path: Path) -> str:
 
 
 class Worker:
-    """A process that executes the runs it is given one after another (`python -m elt.runner`), so Airflow,
+    """A process that executes the runs it is given one after another (`elt-runner`), so Airflow,
     GX and dbt are imported once per worker, not once per run."""
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "elt.runner"],
+            # a script, not `python -m`: dbt inspects the stack, and runpy's frozen frames cost it a scan of every
+            # module each time
+            [str(Path(sys.executable).parent / "elt-runner")],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -7,6 +7,7 @@ exists in the metadata database, the way `dag.test()` does, without changing its
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import subprocess
@@ -245,7 +246,7 @@ def _warm_execution_api() -> None:
 
 
 def main() -> None:
-    """`python -m elt.runner`: a worker of an in-process backfill. It executes the runs named on stdin, one line
+    """`elt-runner`: a worker of an in-process backfill. It executes the runs named on stdin, one line
     each (`DAG_ID<tab>RUN_ID<tab>LOG_PATH`), writing Airflow's output for each run into its LOG_PATH."""
     airflow_env.apply()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -254,6 +255,8 @@ def main() -> None:
     import dbt.cli.main  # noqa: F401
     import great_expectations  # noqa: F401
     _warm_execution_api()
+    # what is loaded now lives as long as the process: Cosmos's gc.collect() after each dbt command skips it
+    gc.freeze()
 
     for line in sys.stdin:
         dag_id, run_id, log_path = line.rstrip("\n").split("\t")
