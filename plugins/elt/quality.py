@@ -245,7 +245,8 @@ def validate_table(
     with warehouse.connect(params) as conn, conn.transaction():
         partition_lock(conn, source.schema, table.name, partition_date)
         counted = conn.execute(
-            sql.SQL("select count(*), min(_batch_id), clock_timestamp() from {}.{} where _partition_date = %s").format(
+            # the newest batch checked: staging reads a row once a recorded run has seen its batch
+            sql.SQL("select count(*), max(_batch_id), clock_timestamp() from {}.{} where _partition_date = %s").format(
                 sql.Identifier(source.schema), sql.Identifier(table.name)
             ),
             (partition_date,),

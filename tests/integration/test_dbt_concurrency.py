@@ -255,12 +255,14 @@ def test_concurrent_runs_never_collide_and_equal_sequential_runs(
     from elt.generate.thelook import generate_thelook  # here: the driver process (this file) does not need them
     from elt.generate.vouchers import generate_vouchers
     from elt.load import load_partition
+    from elt.quality import validate_partition
 
     generate_thelook(landing, START, DAYS, seed=3, scale=0.001)
     generate_vouchers(landing, START, DAYS, seed=3, rows_per_day=300)
     for offset in range(DAYS):
-        load_partition("thelook", START + timedelta(days=offset))
-        load_partition("vouchers", START + timedelta(days=offset))
+        for source in ("thelook", "vouchers"):
+            load_partition(source, START + timedelta(days=offset))
+            validate_partition(source, START + timedelta(days=offset))
 
     concurrent = warehouse_params
     admin = concurrent.database("postgres").libpq_url()
@@ -268,6 +270,10 @@ def test_concurrent_runs_never_collide_and_equal_sequential_runs(
         conn.execute("drop schema intermediate cascade")  # dbt creates it: two runs at once must not collide there
     sequential = concurrent.database(f"{concurrent.dbname}_seq")
     with psycopg.connect(admin, autocommit=True) as conn:
+        # the validation's connection pool (GX) is still open: a template must have no one connected
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (concurrent.dbname,)
+        )
         conn.execute(f'create database "{sequential.dbname}" template "{concurrent.dbname}"')
     try:
         results = _run(concurrent, sequential, tmp_path / "dbt")
