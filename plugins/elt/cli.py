@@ -118,11 +118,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_ui_port(host: str, port: int) -> None:
+    """Refuse a port that Airflow's own log servers take, or that something else already listens on."""
+    import socket
+
+    from airflow.configuration import conf
+
+    log_ports = {conf.getint("logging", "worker_log_server_port"), conf.getint("logging", "trigger_log_server_port")}
+    if port in log_ports:
+        raise SystemExit(
+            f"port {port} is taken by Airflow's log servers (ports {', '.join(map(str, sorted(log_ports)))}); "
+            "choose another with --port"
+        )
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port") from None
+
+
 def cmd_airflow(args: argparse.Namespace) -> int:
     from elt import runner
 
     os.environ["AIRFLOW__API__HOST"], os.environ["AIRFLOW__API__PORT"] = args.host, str(args.port)
     env = runner.prepare()
+    _check_ui_port(args.host, args.port)
     runner.sync_dags()
     airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")

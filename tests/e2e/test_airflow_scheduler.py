@@ -139,3 +139,17 @@ def _seconds(timestamp: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
+def test_the_ui_port_must_be_free_and_not_a_log_server_port(elt: Callable[..., subprocess.CompletedProcess]) -> None:
+    """`elt airflow` on Airflow's own log-server port, or on a port in use, says so instead of starting half."""
+    taken = elt("airflow", "--port", "8793")
+    assert taken.returncode != 0
+    assert "port 8793 is taken by Airflow's log servers" in taken.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        in_use = elt("airflow", "--port", str(port))
+    assert in_use.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in in_use.stderr
