@@ -59,9 +59,15 @@ def airflow_ui(elt_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """`elt airflow --port P` on a free port; its base URL. Everything it started is stopped afterwards."""
     port = _free_port()
     log = (tmp_path / "airflow.log").open("w")
+    # the log servers of the scheduler and triggerer too: another Airflow on this machine may hold 8793/8794
+    env = {
+        **elt_env,
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
+    }
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "elt"), "airflow", "--port", str(port)],
-        env=elt_env,
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
