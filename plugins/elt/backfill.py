@@ -291,9 +291,13 @@ class Worker:
 class Executor:
     """Follows the runs of some backfills to the end; without a scheduler, executes them in worker processes."""
 
-    def __init__(self, backfill_ids: list[int], workers: list[Worker], out=sys.stdout):
-        """`workers` execute the runs; none: a scheduler does, and the runs are only followed."""
+    def __init__(
+        self, backfill_ids: list[int], workers: list[Worker], out=sys.stdout, numbering: tuple[int, int] | None = None
+    ):
+        """`workers` execute the runs; none: a scheduler does, and the runs are only followed. `numbering`:
+        (runs reported before these, runs in all) when several groups share one count."""
         self.backfill_ids, self.workers, self.out = backfill_ids, workers, out
+        self.numbering = numbering
         self.in_process = bool(workers)
         self.reported: set[tuple[int, int]] = set()
         self.dispatched: set[int] = set()  # never given twice: only runs left by an earlier process are taken over
@@ -356,7 +360,8 @@ class Executor:
             key = (status.backfill_id, status.ordinal)
             if status.done and key not in self.reported:
                 self.reported.add(key)
-                self._report(status, len(self.reported), len(current))
+                before, total = self.numbering or (0, len(current))
+                self._report(status, before + len(self.reported), max(total, before + len(current)))
         if all(s.done for s in current):
             return True, warned_paused
         if self.in_process:
@@ -428,10 +433,13 @@ def run_backfills(
         if in_process and (leftover := unfinished_backfills(dag_ids)):
             print(f"finishing unfinished backfill(s) {', '.join(map(str, leftover))} first", file=out, flush=True)
             failures += Executor(leftover, workers, out).run()
+        reported = 0
         for length in sorted({p.length for p in partitions}):  # days, then weeks
             group = sorted({p.dag_id for p in partitions if p.length == length})
             ids = [create(dag_id, start, end, reprocess, conf, max_active_runs) for dag_id in group]
-            failures += Executor(ids, workers, out).run()
+            executor = Executor(ids, workers, out, numbering=(reported, len(partitions)))
+            failures += executor.run()
+            reported += len(executor.reported)
         return failures
     finally:
         for worker in workers:
