@@ -59,6 +59,7 @@ def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., sub
         "ELT_PG_USER": warehouse_params.user,
         "ELT_PG_PASSWORD": warehouse_params.password,
         "ELT_PG_DATABASE": warehouse_params.dbname,
+        **warehouse_params.libpq_env(),  # the options (TimeZone=UTC among them), as Cosmos gives them to dbt
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",

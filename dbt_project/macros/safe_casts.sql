@@ -48,13 +48,18 @@
 {%- endmacro %}
 
 
-{# A UTC timestamp from '2024-09-28 22:12:54.000000 UTC', '2022-05-29 08:19:07+00:00' or a value
-   without a zone (taken as UTC); null when empty or not a timestamp. #}
+{# A UTC timestamp (timestamp without time zone) from text, whatever the session's time zone:
+   a value that names its zone or offset is read in it ('2024-09-28 22:12:54.000000 UTC',
+   '2022-05-29 08:19:07+00:00', '2024-09-28T22:12:54Z', '2024-03-10 01:30:00 America/New_York');
+   one without ('2024-09-28 22:12:54', or the date '2024-09-28': 00:00) is read as UTC.
+   Null when empty or not a timestamp. How it tells them apart: a value without a zone still
+   parses with ' +00' appended, one with a zone does not (two zones). #}
 {% macro safe_utc_timestamp(column) -%}
     case
-        when btrim({{ column }}) ~* '(utc|z|[+-][0-9][0-9](:?[0-9][0-9])?)$'
-            then {{ safe_cast(column, 'timestamptz') }} at time zone 'UTC'
-        else {{ safe_cast(column, 'timestamp') }}
+        when pg_input_is_valid(btrim({{ column }}) || ' +00', 'timestamptz')
+            then cast(btrim({{ column }}) || ' +00' as timestamptz) at time zone 'UTC'
+        when pg_input_is_valid(btrim({{ column }}), 'timestamptz')
+            then cast(btrim({{ column }}) as timestamptz) at time zone 'UTC'
     end
 {%- endmacro %}
 

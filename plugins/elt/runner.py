@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from elt import airflow_env, config, localdb, warehouse
+from elt import airflow_env, config, connection, localdb, warehouse
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +109,9 @@ def run_lock(dag_run_id: int) -> Iterator[bool]:
     """Hold a session advisory lock on a DAG run while executing it; yields False if another process holds it.
     The lock lives on a connection of its own (not Airflow's pool, which a task may dispose of) and dies with
     the process, so a run whose executor was killed can be taken over."""
-    import psycopg
     from airflow import settings
 
-    url = settings.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True) as conn:
+    with warehouse.connect(connection.from_sqlalchemy_url(settings.engine.url), autocommit=True) as conn:
         got = conn.execute("select pg_try_advisory_lock(%s, %s)", (RUN_LOCK_NAMESPACE, dag_run_id)).fetchone()[0]
         yield bool(got)
 

@@ -15,7 +15,7 @@ from typing import NoReturn
 from airflow.sdk import BaseHook, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from elt import config
+from elt import config, connection
 from elt.warehouse import ServerParams
 
 WAREHOUSE_CONN_ID = "warehouse"
@@ -41,15 +41,8 @@ log = logging.getLogger(__name__)
 
 
 def warehouse_from_connection(conn_id: str = WAREHOUSE_CONN_ID) -> ServerParams:
-    """The warehouse as configured in the Airflow connection."""
-    conn = BaseHook.get_connection(conn_id)
-    return ServerParams(
-        host=conn.host or "localhost",
-        port=int(conn.port or 5432),
-        user=conn.login or "postgres",
-        password=conn.password or "",
-        dbname=conn.schema or "warehouse",
-    )
+    """The warehouse as configured in the Airflow connection, with its options (extras)."""
+    return connection.from_airflow_connection(BaseHook.get_connection(conn_id))
 
 
 def run_interval() -> tuple[datetime, datetime]:

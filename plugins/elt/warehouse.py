@@ -1,91 +1,21 @@
-"""Warehouse connection settings, schemas, audit tables and roles."""
+"""The warehouse: which server (configured or embedded), connections to it, schemas, audit tables and roles."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, replace
-from urllib.parse import quote, unquote, urlsplit
+from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
-from elt import config
+from elt import config, connection
+from elt.connection import ServerParams
 from elt.sources import SOURCES
 
-WAREHOUSE_DB = "warehouse"
+WAREHOUSE_DB = connection.DEFAULT_DBNAME
 AIRFLOW_DB = "airflow"
 LAYER_SCHEMAS = ("audit", "staging", "intermediate", "marts")
 ROLES = ("elt_loader", "elt_transformer", "elt_analyst")
 MIN_SERVER_VERSION = 160000
-
-
-@dataclass(frozen=True)
-class ServerParams:
-    """Where a Postgres database is: host (or socket directory), port, user, password, database."""
-
-    host: str
-    port: int
-    user: str
-    password: str
-    dbname: str
-
-    def database(self, dbname: str) -> ServerParams:
-        return replace(self, dbname=dbname)
-
-    @property
-    def is_socket(self) -> bool:
-        return self.host.startswith("/")
-
-    def libpq_url(self) -> str:
-        """URL for psycopg and psql."""
-        auth = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}"
-        if self.is_socket:
-            return f"postgresql://{auth}@/{self.dbname}?host={quote(self.host)}&port={self.port}"
-        return f"postgresql://{auth}@{self.host}:{self.port}/{self.dbname}"
-
-    def sqlalchemy_url(self, driver: str = "psycopg2") -> str:
-        """URL for SQLAlchemy (GX, Airflow metadata)."""
-        return self.libpq_url().replace("postgresql://", f"postgresql+{driver}://", 1)
-
-    def airflow_conn_uri(self) -> str:
-        """Value for `AIRFLOW_CONN_<ID>`: a socket directory is percent-encoded as the host."""
-        auth = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}"
-        return f"postgres://{auth}@{quote(self.host, safe='')}:{self.port}/{self.dbname}"
-
-
-def _params_from_libpq(url: str) -> ServerParams:
-    parts = conninfo_to_dict(url)
-    return ServerParams(
-        host=parts.get("host") or "localhost",
-        port=int(parts.get("port") or 5432),
-        user=parts.get("user") or "postgres",
-        password=parts.get("password") or "",
-        dbname=parts.get("dbname") or WAREHOUSE_DB,
-    )
-
-
-def _params_from_airflow_conn(value: str) -> ServerParams:
-    """Parse `AIRFLOW_CONN_WAREHOUSE` in its URI or JSON form."""
-    if value.lstrip().startswith("{"):
-        conn = json.loads(value)
-        return ServerParams(
-            host=conn.get("host") or "localhost",
-            port=int(conn.get("port") or 5432),
-            user=conn.get("login") or "postgres",
-            password=conn.get("password") or "",
-            dbname=conn.get("schema") or WAREHOUSE_DB,
-        )
-    parts = urlsplit(value)
-    hostport = parts.netloc.rsplit("@", 1)[-1]
-    host, _, port = hostport.rpartition(":") if hostport.rpartition(":")[2].isdigit() else (hostport, "", "")
-    return ServerParams(
-        host=unquote(host) or "localhost",
-        port=int(port or 5432),
-        user=unquote(parts.username or "postgres"),
-        password=unquote(parts.password or ""),
-        dbname=parts.path.lstrip("/") or WAREHOUSE_DB,
-    )
 
 
 def embedded_params() -> ServerParams:
@@ -98,9 +28,9 @@ def embedded_params() -> ServerParams:
 def configured_params() -> ServerParams | None:
     """The server named by `ELT_WAREHOUSE_URL` or `AIRFLOW_CONN_WAREHOUSE`, if any."""
     if url := config.setting("ELT_WAREHOUSE_URL"):
-        return _params_from_libpq(url)
+        return connection.from_libpq(url)
     if conn := config.setting("AIRFLOW_CONN_WAREHOUSE"):
-        return _params_from_airflow_conn(conn)
+        return connection.from_airflow_value(conn)
     return None
 
 
@@ -109,14 +39,15 @@ def warehouse_params() -> ServerParams:
     return configured_params() or embedded_params()
 
 
-def connect(params: ServerParams | None = None, **kwargs) -> psycopg.Connection:
-    """A psycopg 3 connection to the warehouse."""
-    return psycopg.connect((params or warehouse_params()).libpq_url(), **kwargs)
+def connect(params: ServerParams | None = None, **kwargs: Any) -> psycopg.Connection:
+    """A psycopg 3 connection to the warehouse (or the database of `params`), with every option of its settings
+    and in UTC; `kwargs` are psycopg's (`autocommit`) or libpq keywords that override the settings'."""
+    return psycopg.connect((params or warehouse_params()).conninfo(), **kwargs)
 
 
 def create_database(params: ServerParams, dbname: str) -> bool:
     """Create `dbname` on the server of `params` unless it exists; True if created."""
-    with psycopg.connect(params.database("postgres").libpq_url(), autocommit=True) as conn:
+    with connect(params.database("postgres"), autocommit=True) as conn:
         if conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone():
             return False
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))

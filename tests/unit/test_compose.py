@@ -1,18 +1,36 @@
-"""docker-compose.yaml, Dockerfile and .env.example: the team stack is complete and documented."""
+"""docker-compose.yaml, Dockerfile and .env.example: the team stack is complete, documented, and refuses to start
+with placeholder or empty secrets (its check script is run here with such values)."""
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
+
+from elt import connection
 
 PROJECT = Path(__file__).resolve().parents[2]
 COMPOSE = PROJECT / "docker-compose.yaml"
 ENV_EXAMPLE = PROJECT / ".env.example"
 DOCKERFILE = PROJECT / "Dockerfile"
+CHECK_SCRIPT = PROJECT / "docker" / "check-secrets.sh"
+SECRETS = (
+    "AIRFLOW__API_AUTH__JWT_SECRET",
+    "AIRFLOW__API__SECRET_KEY",
+    "AIRFLOW__CORE__FERNET_KEY",
+    "POSTGRES_PASSWORD",
+    "WAREHOUSE_PASSWORD",
+    "REDIS_PASSWORD",
+    "_AIRFLOW_WWW_USER_PASSWORD",
+)
 
 AIRFLOW_SERVICES = (
     "airflow-init",
@@ -22,9 +40,10 @@ AIRFLOW_SERVICES = (
     "airflow-triggerer",
     "airflow-worker",
 )
-SERVICES = ("postgres", "redis", *AIRFLOW_SERVICES)
+SERVICES = ("check-secrets", "postgres", "redis", *AIRFLOW_SERVICES)
 # A compose interpolation `${VAR...}`; `$${VAR}` is an escaped shell variable, not one of compose's.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
+INTERPOLATION_WHOLE = re.compile(r"(?<!\$)\$\{[^}]*\}")
 ENV_LINE = re.compile(r"^#?\s*([A-Za-z_][A-Za-z0-9_]*)=", re.MULTILINE)
 
 
@@ -60,10 +79,12 @@ def test_airflow_services_use_the_common_anchor() -> None:
 def test_celery_executor_and_connections(compose: dict, common_env: dict) -> None:
     assert common_env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert common_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres:5432/airflow")
-    assert common_env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+    assert common_env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:${REDIS_PASSWORD:?")
+    assert common_env["AIRFLOW__CELERY__BROKER_URL"].endswith("}@redis:6379/0")
     assert common_env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
-    assert common_env["AIRFLOW_CONN_WAREHOUSE"].startswith("postgres://elt:")
-    assert common_env["AIRFLOW_CONN_WAREHOUSE"].endswith("@postgres:5432/warehouse")
+    warehouse = connection.from_airflow_uri(INTERPOLATION_WHOLE.sub("secret", common_env["AIRFLOW_CONN_WAREHOUSE"]))
+    assert warehouse == connection.ServerParams("postgres", 5432, "elt", "secret", "warehouse")
+    assert "TimeZone%3DUTC" in common_env["AIRFLOW_CONN_WAREHOUSE"]  # for any other user of the connection too
     assert common_env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
     assert common_env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
     assert common_env["ELT_LANDING_DIR"] == "/opt/airflow/data/landing"
@@ -93,6 +114,8 @@ def test_start_order_and_healthchecks(compose: dict) -> None:
     services = compose["services"]
     for name in ("postgres", "redis", *AIRFLOW_SERVICES[1:]):
         assert "healthcheck" in services[name], name
+    for name in set(services) - {"check-secrets"}:
+        assert services[name]["depends_on"]["check-secrets"]["condition"] == "service_completed_successfully", name
     for name in AIRFLOW_SERVICES:
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == depends["redis"]["condition"] == "service_healthy"
@@ -109,6 +132,94 @@ def test_no_literal_secrets(compose: dict, common_env: dict) -> None:
     for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW_CONN_WAREHOUSE"):
         assert ":${" in common_env[key], key
     assert compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+
+
+def test_compose_refuses_empty_secrets() -> None:
+    """Every secret is interpolated as `${VAR:?…}`: compose stops, naming it, when it is empty or unset."""
+    text = COMPOSE.read_text()
+    for name in SECRETS:
+        uses = re.findall(r"(?<!\$)\$\{" + name + r"([^A-Za-z0-9_][^}]*)?\}", text)
+        assert uses, name
+        assert all(use.startswith(":?") for use in uses), (name, uses)
+
+
+def test_check_secrets_runs_first_with_every_secret(compose: dict) -> None:
+    check = compose["services"]["check-secrets"]
+    assert check["entrypoint"] == ["/bin/sh", "/check-secrets.sh"]
+    assert "./docker/check-secrets.sh:/check-secrets.sh:ro" in check["volumes"]
+    assert set(check["environment"]) == set(SECRETS)
+    assert "depends_on" not in check
+
+
+def test_redis_requires_a_password(compose: dict, common_env: dict) -> None:
+    redis = compose["services"]["redis"]
+    assert redis["command"][:2] == ["redis-server", "--requirepass"]
+    assert redis["command"][2].startswith("${REDIS_PASSWORD:?")
+    assert redis["environment"]["REDISCLI_AUTH"].startswith("${REDIS_PASSWORD:?")  # the healthcheck's login
+    assert "ports" not in redis  # reachable on the stack's network only
+    assert common_env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:${REDIS_PASSWORD:?")
+
+
+def test_no_secret_is_committed() -> None:
+    assert re.search(r"^\.env$", (PROJECT / ".gitignore").read_text(), re.MULTILINE)
+    if shutil.which("git") and (PROJECT / ".git").exists():
+        tracked = subprocess.run(["git", "ls-files"], cwd=PROJECT, capture_output=True, text=True, check=True)
+        env_files = [path for path in tracked.stdout.splitlines() if Path(path).name.startswith(".env")]
+        assert env_files == [".env.example"]
+    # the example's secrets are placeholders or empty: test_check_secrets_refuses_the_example's_values
+
+
+def example_values() -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", ENV_EXAMPLE.read_text(), re.MULTILINE))
+
+
+def good_secrets() -> dict[str, str]:
+    values = {name: secrets.token_urlsafe(32) for name in SECRETS}
+    values["AIRFLOW__CORE__FERNET_KEY"] = Fernet.generate_key().decode()
+    return values
+
+
+def check_secrets(values: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run the check script as the stack's first service does (sh, only the given variables set)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **values}
+    return subprocess.run(["sh", str(CHECK_SCRIPT)], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_check_secrets_accepts_real_secrets() -> None:
+    done = check_secrets(good_secrets())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "check-secrets: ok"
+
+
+def test_check_secrets_refuses_the_examples_values() -> None:
+    example = example_values()
+    done = check_secrets({name: example[name] for name in SECRETS})
+    assert done.returncode == 1
+    for name in SECRETS:  # every one is named: a placeholder, or empty (the Fernet key)
+        assert f"check-secrets: {name} " in done.stderr, name
+
+
+@pytest.mark.parametrize("name", SECRETS)
+@pytest.mark.parametrize("value", ["", "change-me", "CHANGE-ME-to-a-long-random-string-of-forty-chars"])
+def test_check_secrets_names_an_empty_or_placeholder_secret(name: str, value: str) -> None:
+    done = check_secrets({**good_secrets(), name: value})
+    assert done.returncode == 1
+    problems = [line for line in done.stderr.splitlines() if not line.startswith("check-secrets: 1 problem")]
+    assert problems == [problems[0]] and problems[0].startswith(f"check-secrets: {name} "), done.stderr
+    assert value == "" or value not in done.stderr  # values are never printed
+
+
+def test_check_secrets_names_an_unusable_secret() -> None:
+    bad = {
+        "AIRFLOW__CORE__FERNET_KEY": "not-a-fernet-key",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "short",
+        "REDIS_PASSWORD": "p@ss/word",
+    }
+    done = check_secrets({**good_secrets(), **bad})
+    assert done.returncode == 1
+    for name in bad:
+        assert f"check-secrets: {name} " in done.stderr, name
+    assert "POSTGRES_PASSWORD" not in done.stderr
 
 
 def test_every_compose_variable_is_documented() -> None:
