@@ -56,8 +56,8 @@ def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., sub
         **os.environ,
         "ELT_PG_HOST": warehouse_params.host,
         "ELT_PG_PORT": str(warehouse_params.port),
-        "ELT_PG_USER": warehouse_params.user,
-        "ELT_PG_PASSWORD": warehouse_params.password,
+        "ELT_PG_USER": "elt_transformer",  # dbt runs as its login role, as in Airflow
+        "ELT_PG_PASSWORD": "",
         "ELT_PG_DATABASE": warehouse_params.dbname,
         **warehouse_params.libpq_env(),  # the options (TimeZone=UTC among them), as Cosmos gives them to dbt
         "DBT_TARGET_PATH": str(tmp_path / "target"),

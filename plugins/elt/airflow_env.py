@@ -33,6 +33,9 @@ def airflow_environment() -> dict[str, str]:
         # backfills made in the UI or by `elt backfill` must not wait forever on a DAG paused at creation
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW_CONN_WAREHOUSE": params.airflow_conn_uri(),
+        # what the tasks connect as (elt.tasks): login roles with only what each needs
+        "AIRFLOW_CONN_WAREHOUSE_LOADER": warehouse.role_params(warehouse.LOADER, params).airflow_conn_uri(),
+        "AIRFLOW_CONN_WAREHOUSE_TRANSFORMER": warehouse.role_params(warehouse.TRANSFORMER, params).airflow_conn_uri(),
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",

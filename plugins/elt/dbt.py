@@ -1,4 +1,5 @@
-"""dbt through astronomer-cosmos: the project, the profile from the `warehouse` connection, the run's dates as vars."""
+"""dbt through astronomer-cosmos: the project, the profile from the `warehouse_transformer` connection, the run's
+dates as vars."""
 
 from __future__ import annotations
 
@@ -56,6 +57,13 @@ class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
     connection's host, port, user, database and the options dbt has fields for; dbt's environment gets every
     option as a libpq variable, `PGOPTIONS` with `-c TimeZone=UTC` among them (the profile has no `options`)."""
 
+    # a login role may have no password (the embedded server's socket trusts it, or ~/.pgpass has it)
+    required_fields = ["host", "user", "dbname"]
+
+    def get_dbt_value(self, name: str) -> Any:
+        value = super().get_dbt_value(name)
+        return "" if value is None and name == "password" else value
+
     @property
     def params(self) -> ServerParams:
         return connection.from_airflow_connection(self.conn)
@@ -77,7 +85,8 @@ class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
 PROFILE = ProfileConfig(
     profile_name="elt",
     target_name="airflow",
-    profile_mapping=WarehouseProfileMapping(conn_id="warehouse", profile_args={"schema": "staging"}),
+    # dbt connects as elt_transformer: it owns staging, intermediate and marts, and only reads raw and audit
+    profile_mapping=WarehouseProfileMapping(conn_id="warehouse_transformer", profile_args={"schema": "staging"}),
 )
 
 

@@ -225,12 +225,15 @@ def _exceptions_insert(source: Source, table: Table, rule: Rule) -> sql.Composed
     batch = f"({_batch_sql(source, table, '%(day)s')}) as batch"
     # `{batch}` is filled the way GX fills it (str.format: write `{{` and `}}` for literal braces)
     rows = sql.SQL(rule.query.replace("%", "%%").format(batch=batch))
+    value = sql.SQL("b.{}::text").format(sql.Identifier(rule.column))
+    if rule.column in table.personal:  # the evidence keeps the value's shape (its punctuation), not the value
+        value = sql.SQL("regexp_replace({}, '[[:alnum:]]', '*', 'g')").format(value)
     head = sql.SQL(
         "insert into audit.dq_exceptions (run_id, source, table_name, partition_date, batch_id, source_file,"
         " source_row, record_key, column_name, rule, severity, bad_value, message, detected_at)"
         " select %(run_id)s, %(source)s, %(table)s, b._partition_date, b._batch_id, b._source_file, b._source_row,"
-        " {key}, %(column)s, %(rule)s, %(severity)s, b.{column}::text, %(message)s, clock_timestamp() from ("
-    ).format(key=key, column=sql.Identifier(rule.column))
+        " {key}, %(column)s, %(rule)s, %(severity)s, {value}, %(message)s, clock_timestamp() from ("
+    ).format(key=key, value=value)
     return head + rows + sql.SQL(") as b")
 
 

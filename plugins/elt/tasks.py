@@ -18,7 +18,10 @@ from airflow.sdk.exceptions import AirflowFailException
 from elt import config, connection
 from elt.warehouse import ServerParams
 
-WAREHOUSE_CONN_ID = "warehouse"
+# Each task connects as the login role that holds only what it needs (elt.warehouse): loading and
+# validating as elt_loader, dbt, freshness and clustering as elt_transformer.
+LOADER_CONN_ID = "warehouse_loader"
+TRANSFORMER_CONN_ID = "warehouse_transformer"
 RETRY_DELAY_DEFAULT = "30"
 
 
@@ -40,7 +43,7 @@ DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": retry_del
 log = logging.getLogger(__name__)
 
 
-def warehouse_from_connection(conn_id: str = WAREHOUSE_CONN_ID) -> ServerParams:
+def warehouse_from_connection(conn_id: str) -> ServerParams:
     """The warehouse as configured in the Airflow connection, with its options (extras)."""
     return connection.from_airflow_connection(BaseHook.get_connection(conn_id))
 
@@ -94,7 +97,7 @@ def load(source: str) -> dict[str, int]:
 
     day = partition_date()
     try:
-        loads = load_partition(source, day, params=warehouse_from_connection())
+        loads = load_partition(source, day, params=warehouse_from_connection(LOADER_CONN_ID))
     except LoadError as error:
         _raise_for(error)
     return {result.table: result.rows for result in loads}
@@ -107,7 +110,7 @@ def validate(source: str) -> dict[str, dict[str, int]]:
 
     day = partition_date()
     try:
-        results = validate_partition(source, day, params=warehouse_from_connection())
+        results = validate_partition(source, day, params=warehouse_from_connection(LOADER_CONN_ID))
     except QualityError as error:
         _raise_for(error)
     return {r.table: {"rows": r.rows_checked, "error_rows": r.error_rows, "warn_rows": r.warn_rows} for r in results}
@@ -122,7 +125,7 @@ def check_freshness(source: str) -> list[str]:
     context = get_current_context()
     interval_start, interval_end = run_interval()
     start, end = interval_start.date(), interval_end.date()
-    missing = partition_problems(source, start, end, params=warehouse_from_connection())
+    missing = partition_problems(source, start, end, params=warehouse_from_connection(TRANSFORMER_CONN_ID))
     if missing:
         message = describe_missing(source, end, missing)
         if context["params"]["freshness"] == "block":
@@ -140,5 +143,6 @@ def cluster_customers() -> dict[str, object]:
 
     context = get_current_context()
     _start, end = run_interval()
-    result = run_clustering(end.date(), params=warehouse_from_connection(), k=context["params"]["clusters"])
+    params = warehouse_from_connection(TRANSFORMER_CONN_ID)
+    result = run_clustering(end.date(), params=params, k=context["params"]["clusters"])
     return {"customers": result.customers, "k": result.k, "silhouette": result.silhouette}

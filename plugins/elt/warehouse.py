@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -142,49 +143,139 @@ comment on table marts.customer_cluster_profiles is
     ' nulls left out, 2 decimals, return_rate 4).';
 """
 
+LOADER, TRANSFORMER, ANALYST = ROLES
+# the setting that holds each login role's password (unset: no password, as on the embedded server's socket)
+ROLE_PASSWORD_SETTINGS = {
+    LOADER: "ELT_LOADER_PASSWORD",
+    TRANSFORMER: "ELT_TRANSFORMER_PASSWORD",
+    ANALYST: "ELT_ANALYST_PASSWORD",
+}
+
+# What each login role may do in `audit`: the loader (and validator) appends to the load log, records and
+# finishes validation runs, and replaces the exceptions of the partition it validates; nobody else writes.
+AUDIT_PRIVILEGES = {
+    LOADER: {
+        "load_log": "select, insert",
+        "dq_runs": "select, insert, update",
+        "dq_exceptions": "select, insert, delete",
+    },
+    TRANSFORMER: {"load_log": "select", "dq_runs": "select", "dq_exceptions": "select"},
+    ANALYST: {"load_log": "select", "dq_runs": "select", "dq_exceptions": "select"},
+}
+
 ROLE_DDL = """
 do $$
 declare r text;
 begin
     foreach r in array array['elt_loader', 'elt_transformer', 'elt_analyst'] loop
         begin
-            execute format('create role %I nologin', r);
-        exception when duplicate_object or unique_violation then null;
+            if not exists (select from pg_roles where rolname = r) then
+                execute format('create role %I login', r);
+            elsif not (select rolcanlogin from pg_roles where rolname = r) then
+                execute format('alter role %I login', r);
+            end if;
+        -- another bootstrap (another database on this server) got there first
+        exception when duplicate_object or unique_violation or internal_error then null;
         end;
     end loop;
 end $$;
 """
 
 
-def _grants(raw_schemas: list[str]) -> list[sql.Composable]:
-    """Least privilege: loader writes raw+audit, transformer reads raw and writes models, analyst reads marts+audit."""
+def role_params(role: str, params: ServerParams | None = None) -> ServerParams:
+    """The warehouse (or `params`) logged in as the login role `role`, with its password from the settings."""
+    password = config.setting(ROLE_PASSWORD_SETTINGS[role]) or ""
+    return replace(params or warehouse_params(), user=role, password=password)
+
+
+def _roles(conn: psycopg.Connection) -> None:
+    """The login roles, with their passwords when the settings give them; the bootstrapping user may act as them
+    (to hand them their objects)."""
+    conn.execute(ROLE_DDL)
+    for role, setting in ROLE_PASSWORD_SETTINGS.items():
+        if password := config.setting(setting):
+            conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(role), sql.Literal(password)))
+    if not conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]:
+        for role in ROLES:
+            if not conn.execute("select pg_has_role(current_user, %s, 'SET')", (role,)).fetchone()[0]:
+                conn.execute(sql.SQL("grant {} to current_user").format(sql.Identifier(role)))
+
+
+def _hand_over(conn: psycopg.Connection, schemas: list[str], owner: str) -> None:
+    """`owner` owns `schemas` and every table, view, sequence and function in them (made by whoever)."""
     ident = sql.Identifier
-    statements: list[sql.Composable] = []
+    others = conn.execute(
+        "select nspname from pg_namespace where nspname = any(%s) and nspowner <> %s::regrole", (schemas, owner)
+    ).fetchall()
+    for (schema,) in others:
+        conn.execute(sql.SQL("alter schema {} owner to {}").format(ident(schema), ident(owner)))
+    relations = conn.execute(
+        "select n.nspname, c.relname, case c.relkind when 'S' then 'sequence' when 'v' then 'view'"
+        " when 'm' then 'materialized view' else 'table' end"
+        " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = any(%s) and c.relkind in ('r', 'p', 'v', 'm', 'S')"
+        " and c.relowner <> %s::regrole and not (c.relkind = 'S' and exists"
+        "   (select from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i')))",
+        (schemas, owner),
+    ).fetchall()
+    for schema, name, kind in relations:
+        conn.execute(sql.SQL(f"alter {kind} {{}}.{{}} owner to {{}}").format(ident(schema), ident(name), ident(owner)))
+    functions = conn.execute(
+        "select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname = any(%s) and p.proowner <> %s::regrole",
+        (schemas, owner),
+    ).fetchall()
+    for (signature,) in functions:  # regprocedure text is already quoted where needed
+        conn.execute(sql.SQL("alter function {} owner to {}").format(sql.SQL(signature), ident(owner)))
 
-    def schema_grants(schema: str, role: str, table_privs: str, create: bool) -> None:
-        privs = "usage, create" if create else "usage"
-        statements.append(sql.SQL(f"grant {privs} on schema {{}} to {{}}").format(ident(schema), ident(role)))
-        statements.append(
-            sql.SQL(f"grant {table_privs} on all tables in schema {{}} to {{}}").format(ident(schema), ident(role))
-        )
-        statements.append(
-            sql.SQL(f"alter default privileges in schema {{}} grant {table_privs} on tables to {{}}").format(
-                ident(schema), ident(role)
-            )
-        )
 
+def _grants(conn: psycopg.Connection, raw_schemas: list[str]) -> None:
+    """Least privilege: the loader owns the raw schemas and appends audit evidence; dbt (the transformer) owns
+    staging, intermediate and marts and reads raw and audit; the analyst reads marts and audit, nothing raw."""
+    ident = sql.Identifier
+
+    def run(template: str, *names: str) -> None:
+        conn.execute(sql.SQL(template).format(*map(ident, names)))
+
+    _hand_over(conn, raw_schemas, LOADER)
+    _hand_over(conn, ["staging", "intermediate", "marts"], TRANSFORMER)
     for schema in raw_schemas:
-        schema_grants(schema, "elt_loader", "all", create=True)
-        schema_grants(schema, "elt_transformer", "select", create=False)
-    schema_grants("audit", "elt_loader", "all", create=False)
-    statements.append(sql.SQL("grant usage on sequence audit.batch_id_seq to elt_loader"))
-    schema_grants("audit", "elt_transformer", "select", create=False)
-    schema_grants("audit", "elt_analyst", "select", create=False)
-    for schema in ("staging", "intermediate", "marts"):
-        schema_grants(schema, "elt_transformer", "all", create=True)
-    schema_grants("marts", "elt_analyst", "select", create=False)
-    statements.append(sql.SQL("grant execute on all functions in schema marts to elt_analyst"))
-    return statements
+        run("grant usage on schema {} to {}", schema, TRANSFORMER)
+        run("grant select on all tables in schema {} to {}", schema, TRANSFORMER)
+        run(
+            "alter default privileges for role {} in schema {} grant select on tables to {}",
+            LOADER,
+            schema,
+            TRANSFORMER,
+        )
+        run("revoke all on schema {} from {}", schema, ANALYST)
+        run("revoke all on all tables in schema {} from {}", schema, ANALYST)
+    # audit: exactly the privileges above (earlier versions granted more)
+    for role, tables in AUDIT_PRIVILEGES.items():
+        run("grant usage on schema audit to {}", role)
+        run("revoke all on all tables in schema audit from {}", role)
+        run("alter default privileges in schema audit revoke all on tables from {}", role)
+        for table, privileges in tables.items():
+            conn.execute(sql.SQL(f"grant {privileges} on audit.{{}} to {{}}").format(ident(table), ident(role)))
+    run("grant usage on sequence audit.batch_id_seq to {}", LOADER)
+    for schema in ("staging", "intermediate"):
+        run("revoke all on schema {} from {}", schema, ANALYST)
+        run("revoke all on all tables in schema {} from {}", schema, ANALYST)
+    run("grant usage on schema marts to {}", ANALYST)
+    run("grant select on all tables in schema marts to {}", ANALYST)
+    run("grant execute on all functions in schema marts to {}", ANALYST)
+    run("alter default privileges for role {} in schema marts grant select on tables to {}", TRANSFORMER, ANALYST)
+    run("alter default privileges for role {} in schema marts grant execute on functions to {}", TRANSFORMER, ANALYST)
+    # nobody creates objects in `public` or temporary tables unless granted (the loader and dbt use temp tables)
+    run("revoke create on schema public from public")
+    database = conn.info.dbname
+    conn.execute(sql.SQL("revoke temporary on database {} from public").format(ident(database)))
+    conn.execute(
+        sql.SQL("grant connect, temporary on database {} to {}, {}").format(
+            ident(database), ident(LOADER), ident(TRANSFORMER)
+        )
+    )
+    conn.execute(sql.SQL("grant connect on database {} to {}").format(ident(database), ident(ANALYST)))
 
 
 def bootstrap(params: ServerParams | None = None) -> None:
@@ -210,6 +301,5 @@ def bootstrap(params: ServerParams | None = None) -> None:
             for table in source.tables:
                 conn.execute(raw_table_ddl(source, table))
         conn.execute(SEGMENTATION_DDL)
-        conn.execute(ROLE_DDL)
-        for statement in _grants(raw_schemas):
-            conn.execute(statement)
+        _roles(conn)
+        _grants(conn, raw_schemas)

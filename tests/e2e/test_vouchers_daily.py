@@ -40,6 +40,20 @@ def test_runs_are_idempotent_and_backfills_reproduce_history(
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     last = snapshot(DAYS[-1])
     assert last["mart"], "the mart has rows for the last day"
+    # the tasks ran as their login roles: the loader made the partitions, dbt the models
+    with warehouse.connect() as conn:
+        owners = dict(
+            conn.execute(
+                "select c.relname, pg_get_userbyid(c.relowner) from pg_class c"
+                " where c.relname in ('voucher_assignments_p20240103', 'stg_vouchers__voucher_assignments',"
+                " 'voucher_most_used')"
+            ).fetchall()
+        )
+    assert owners == {
+        "voucher_assignments_p20240103": "elt_loader",
+        "stg_vouchers__voucher_assignments": "elt_transformer",
+        "voucher_most_used": "elt_transformer",
+    }
     assert last["exceptions"], "the generated quirks are recorded"
 
     first_day_before = snapshot(DAYS[0])["mart"]

@@ -82,8 +82,8 @@ def test_airflow_connection_clients(new_york_warehouse: ServerParams, monkeypatc
     from elt.tasks import warehouse_from_connection
 
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", airflow_env.airflow_environment()["AIRFLOW_CONN_WAREHOUSE"])
-    assert warehouse_from_connection() == new_york_warehouse
-    with warehouse.connect(warehouse_from_connection()) as conn:
+    assert warehouse_from_connection("warehouse") == new_york_warehouse
+    with warehouse.connect(warehouse_from_connection("warehouse")) as conn:
         assert conn.execute(SETTINGS_SQL).fetchone() == EXPECTED
     hook_conn = PostgresHook(postgres_conn_id="warehouse").get_conn()
     try:
@@ -93,10 +93,11 @@ def test_airflow_connection_clients(new_york_warehouse: ServerParams, monkeypatc
 
 
 def test_dbt_through_cosmos(new_york_warehouse: ServerParams, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The profile and environment Cosmos builds from the `warehouse` connection, given to dbt."""
+    """The profile and environment Cosmos builds from the `warehouse_transformer` connection, given to dbt."""
     from elt.dbt import PROFILE
 
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", airflow_env.airflow_environment()["AIRFLOW_CONN_WAREHOUSE"])
+    variable = "AIRFLOW_CONN_WAREHOUSE_TRANSFORMER"
+    monkeypatch.setenv(variable, airflow_env.airflow_environment()[variable])
     mapping = PROFILE.profile_mapping
     assert mapping.profile["sslmode"] == "disable" and mapping.profile["application_name"] == APP
     (tmp_path / "profiles.yml").write_text(mapping.get_profile_file_contents(PROFILE.profile_name, PROFILE.target_name))

@@ -30,6 +30,9 @@ SECRETS = (
     "WAREHOUSE_PASSWORD",
     "REDIS_PASSWORD",
     "_AIRFLOW_WWW_USER_PASSWORD",
+    "ELT_LOADER_PASSWORD",
+    "ELT_TRANSFORMER_PASSWORD",
+    "ELT_ANALYST_PASSWORD",
 )
 
 AIRFLOW_SERVICES = (
@@ -82,9 +85,18 @@ def test_celery_executor_and_connections(compose: dict, common_env: dict) -> Non
     assert common_env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:${REDIS_PASSWORD:?")
     assert common_env["AIRFLOW__CELERY__BROKER_URL"].endswith("}@redis:6379/0")
     assert common_env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
-    warehouse = connection.from_airflow_uri(INTERPOLATION_WHOLE.sub("secret", common_env["AIRFLOW_CONN_WAREHOUSE"]))
-    assert warehouse == connection.ServerParams("postgres", 5432, "elt", "secret", "warehouse")
-    assert "TimeZone%3DUTC" in common_env["AIRFLOW_CONN_WAREHOUSE"]  # for any other user of the connection too
+    # the tasks connect as the login roles; only airflow-init, which bootstraps the warehouse, gets its owner
+    for variable, role in (
+        ("AIRFLOW_CONN_WAREHOUSE_LOADER", "elt_loader"),
+        ("AIRFLOW_CONN_WAREHOUSE_TRANSFORMER", "elt_transformer"),
+    ):
+        params = connection.from_airflow_uri(INTERPOLATION_WHOLE.sub("secret", common_env[variable]))
+        assert params == connection.ServerParams("postgres", 5432, role, "secret", "warehouse")
+        assert "TimeZone%3DUTC" in common_env[variable]  # for any other user of the connection too
+    assert "AIRFLOW_CONN_WAREHOUSE" not in common_env
+    owner = compose["services"]["airflow-init"]["environment"]["AIRFLOW_CONN_WAREHOUSE"]
+    owner_params = connection.from_airflow_uri(INTERPOLATION_WHOLE.sub("secret", owner))
+    assert owner_params == connection.ServerParams("postgres", 5432, "elt", "secret", "warehouse")
     assert common_env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
     assert common_env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
     assert common_env["ELT_LANDING_DIR"] == "/opt/airflow/data/landing"
@@ -129,7 +141,12 @@ def test_no_literal_secrets(compose: dict, common_env: dict) -> None:
     secrets = ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY")
     for key in secrets:
         assert common_env[key].startswith("${"), key
-    for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW_CONN_WAREHOUSE"):
+    for key in (
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+        "AIRFLOW__CELERY__RESULT_BACKEND",
+        "AIRFLOW_CONN_WAREHOUSE_LOADER",
+        "AIRFLOW_CONN_WAREHOUSE_TRANSFORMER",
+    ):
         assert ":${" in common_env[key], key
     assert compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
 

@@ -22,6 +22,8 @@ class Table:
 
     `every_day`: a file is expected for every partition (freshness counts a day without one as missing).
     False for tables that are sent only when they change, or whose daily delta has no file on a quiet day.
+    `personal`: columns that hold personal data (names, contact details, precise location): their failing
+    values are masked in audit.dq_exceptions, and no mart may carry them.
     """
 
     name: str
@@ -30,10 +32,13 @@ class Table:
     optional: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
     every_day: bool = True
+    personal: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (self.name, *self.required, *self.optional, *self.key):
             check_identifier(name)
+        if unknown := [c for c in self.personal if c not in self.columns]:
+            raise ValueError(f"{self.name}: personal column(s) {', '.join(unknown)} are not in the contract")
 
     @property
     def columns(self) -> tuple[str, ...]:

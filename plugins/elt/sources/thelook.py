@@ -9,7 +9,12 @@ from elt.sources import Source, Table
 
 
 def _table(
-    name: str, key: str, required: tuple[str, ...], optional: tuple[str, ...] = (), every_day: bool = False
+    name: str,
+    key: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    every_day: bool = False,
+    personal: tuple[str, ...] = (),
 ) -> Table:
     return Table(
         name=name,
@@ -18,6 +23,7 @@ def _table(
         optional=optional,
         key=(key,),
         every_day=every_day,
+        personal=personal,
     )
 
 
@@ -43,6 +49,16 @@ TABLES = (
             "created_at",
         ),
         optional=("user_geom",),
+        personal=(
+            "first_name",
+            "last_name",
+            "email",
+            "street_address",
+            "postal_code",
+            "latitude",
+            "longitude",
+            "user_geom",
+        ),
     ),
     _table(
         "orders",
@@ -121,6 +137,7 @@ TABLES = (
             "event_type",
         ),
         every_day=True,
+        personal=("ip_address",),
     ),
 )
 
