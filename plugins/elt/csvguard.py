@@ -52,9 +52,7 @@ def split_header(read: Callable[[int], bytes], limit: int) -> Header:
         buffer += block
         end = _first_line_end(buffer, start)
         if end > limit or (end < 0 and len(buffer) > limit):
-            raise StreamProblem(
-                0, f"the header (line 1) is longer than {limit // 1024:,} KiB with no line end: not a CSV file?"
-            )
+            raise StreamProblem(0, f"the header is longer than {limit // 1024:,} KiB with no line end: not a CSV file?")
         if end >= 0:
             if buffer[end] == 13 and end + 1 == len(buffer) and block:
                 continue  # a \r at the end of what was read: see whether \n follows

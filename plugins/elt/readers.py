@@ -111,6 +111,8 @@ def _header_columns(path: Path, raw: bytes) -> list[str]:
         raise FileError(
             f"{path}: line 1: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"
         )
+    if b"\x00" in raw:
+        raise FileError(f"{path}: line 1 (header): a NUL byte (0x00): not text")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -118,8 +120,7 @@ def _header_columns(path: Path, raw: bytes) -> list[str]:
     try:
         return [normalise_column(name) for name in next(csv.reader([text], strict=True), [])]
     except csv.Error as exc:
-        problem = "a NUL byte (0x00)" if "NUL" in str(exc) else str(exc)
-        raise FileError(f"{path}: line 1 (header): {problem}") from None
+        raise FileError(f"{path}: line 1 (header): {exc}") from None
 
 
 def _raw_chunks(handle: BinaryIO, first: bytes) -> Iterator[bytes]:

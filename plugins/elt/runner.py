@@ -254,6 +254,7 @@ def main() -> None:
     load_dags()
     import dbt.cli.main  # noqa: F401
     import great_expectations  # noqa: F401
+
     _warm_execution_api()
     # what is loaded now lives as long as the process: Cosmos's gc.collect() after each dbt command skips it
     gc.freeze()
