@@ -179,6 +179,7 @@ def _lineage_path(path: Path, landing: Path) -> str:
 
 
 DELIMITERS = {";": "';'", "\t": "a tab", "|": "'|'"}
+MAX_COLUMNS = 1600  # Postgres's limit per table
 
 
 def _column_list(names: list[str]) -> str:
@@ -196,6 +197,8 @@ def _check_columns(stream: CsvStream, table: Table, path: str) -> str | None:
             if used:
                 hint = f" (the header has no comma but {used[0]}: the delimiter must be a comma)"
         raise FileError(f"{path}: missing required column(s) {', '.join(missing)}; found {found[:500]}{hint}")
+    if stream.extra and len(stream.columns) >= MAX_COLUMNS:  # they go through a table of all the file's columns
+        raise FileError(f"{path}: {len(stream.columns):,} columns, more than a table can hold ({MAX_COLUMNS - 1:,})")
     duplicated = sorted({c for c in stream.columns if c in table.columns and stream.columns.count(c) > 1})
     if duplicated:
         raise FileError(f"{path}: column(s) {', '.join(duplicated)} appear more than once in the header")

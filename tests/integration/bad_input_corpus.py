@@ -332,6 +332,13 @@ CASES: list[Case] = [
         rows=2,
         values={"country_code": "Peru"},
     ),
+    Case(
+        "2,000 columns",
+        "csv",
+        "failed",
+        csv_file("v.csv", HEADER.strip() + "".join(f",x{n}" for n in range(1994)) + "\n" + row(1)),
+        ("2,000 columns, more than a table can hold (1,599)",),
+    ),
     # -- CSV: bytes ---------------------------------------------------------------------------------------------
     Case(
         "NUL byte",
