@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -99,6 +100,14 @@ def parquet_file(name: str, table: pa.Table | Callable[[], bytes]) -> Callable[[
         return _write(folder, name, table() if callable(table) else parquet_bytes(table))
 
     return build
+
+
+TRUNCATED_GZIP = gzip.compress((HEADER + rows(5000, 1000)).encode(), mtime=0)[:-300]
+
+
+def _readable_lines(data: bytes) -> int:
+    """The line where the data of a truncated gzip stops: the lines zlib inflates, plus the one cut off."""
+    return zlib.decompressobj(wbits=31).decompress(data).count(b"\n") + 1
 
 
 def _gzip_bomb() -> bytes:
@@ -412,15 +421,15 @@ CASES: list[Case] = [
         "truncated gzip",
         "csv.gz",
         "failed",
-        gz_file("v.csv.gz", HEADER + rows(5000, 1000), cut=lambda b: b[:-300]),
-        ("near line", "the gzip data ends early (the file is truncated"),
+        lambda folder, landing: _write(folder, "v.csv.gz", TRUNCATED_GZIP),
+        (f"line {_readable_lines(TRUNCATED_GZIP):,}: the gzip data ends early (the file is truncated",),
     ),
     Case(
         "corrupt gzip (bad checksum)",
         "csv.gz",
         "failed",
         gz_file("v.csv.gz", HEADER + rows(10, 300), cut=lambda b: b[:-8] + bytes(8)),
-        ("the gzip data is corrupt",),
+        ("line 12: the gzip data is corrupt (CRC check failed",),
     ),
     Case(
         "gzip bomb (2 GiB, one line)",

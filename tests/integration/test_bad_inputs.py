@@ -39,7 +39,7 @@ SETUP = {  # source -> (raw table, file name prefix, header, rows(count, start),
 
 
 def record(request: pytest.FixtureRequest, case: str, fmt: str, outcome: str, message: str) -> None:
-    """One line of the outcome table that `make test` prints (conftest.py collects it, also from xdist workers)."""
+    """One line of the outcome table that `make test` prints (tests/conftest.py collects it, also under xdist)."""
     request.node.user_properties.append(("bad_input", (case, fmt, outcome, message)))
 
 
