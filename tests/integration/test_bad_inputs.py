@@ -121,7 +121,9 @@ def test_bad_input_has_its_one_outcome(
     if case.outcome == "failed" or not mine:
         message = error or ""
     elif mine[0][2] == "loaded":
-        message = f"{mine[0][3]:,} rows loaded" + (f"; {mine[0][4]}" if mine[0][4] else "")
+        count = mine[0][3]
+        message = f"{count:,} row{'' if count == 1 else 's'} loaded" + (f"; {mine[0][4]}" if mine[0][4] else "")
+        message += "".join(f"; {column} {value!r}" for column, value in case.values.items())
     else:
         message = f"{entry}: {mine[0][4]}"
     if case.outcome == "exceptions":
