@@ -1,4 +1,5 @@
-"""Shared fixtures: a throwaway Postgres server per test session and a fresh warehouse per test."""
+"""Shared fixtures: a throwaway Postgres server per test session and a fresh warehouse per test; the outcome table of
+the bad-input corpus (here, not next to it: under xdist only this conftest is loaded by the controller)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,34 @@ def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., sub
         return subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600)
 
     return run
+
+
+# -- the outcome table of the bad-input corpus (tests/integration/test_bad_inputs.py), printed at the end ----------
+OUTCOMES: list[tuple[str, str, str, str]] = []
+MESSAGE_CHARS = 110
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Runs in the controller for xdist workers' reports too: user_properties travel with the report."""
+    if report.when != "call":
+        return
+    for key, value in report.user_properties:
+        if key == "bad_input":
+            OUTCOMES.append(tuple(value))
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if not OUTCOMES:
+        return
+    rows = sorted(OUTCOMES, key=lambda r: ({"csv": 0, "csv.gz": 1, "parquet": 2, "landing": 3}.get(r[1], 4), r[0]))
+    widths = [max(len(r[i]) for r in [("case", "format", "outcome"), *rows]) for i in range(3)]
+    write = terminalreporter.write_line
+    terminalreporter.section(f"what happens to a bad file ({len(rows)} cases)")
+    write(f"{'case':<{widths[0]}}  {'format':<{widths[1]}}  {'outcome':<{widths[2]}}  message")
+    for case, fmt, outcome, message in rows:
+        write(f"{case:<{widths[0]}}  {fmt:<{widths[1]}}  {outcome:<{widths[2]}}  {_short(message)}")

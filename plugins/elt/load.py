@@ -36,6 +36,17 @@ import psycopg
 from psycopg import sql
 
 from elt import config, warehouse
+from elt.duplicates import HashedFile, duplicates, hash_file, lock_contents
+from elt.landing import (
+    NO_TABLE,
+    Landed,
+    Skipped,
+    display_path,
+    misplaced_entries,
+    name_problem,
+    printable,
+    scan_partition,
+)
 from elt.readers import CsvStream, FileError, open_stream
 from elt.sources import Source, Table, get_source
 
@@ -104,6 +115,16 @@ class FileLoad:
     extra_columns: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FileNotLoaded:
+    """A landed entry that a load did not load: status `skipped` or `duplicate`, and why."""
+
+    path: str
+    status: str
+    reason: str
+    sha256: str | None = None
+
+
 @dataclass
 class TableLoad:
     """What one load of a table partition did."""
@@ -113,6 +134,7 @@ class TableLoad:
     partition_date: date
     batch_id: int | None
     files: list[FileLoad]
+    not_loaded: list[FileNotLoaded] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -145,55 +167,89 @@ def partition_table_name(table: Table, partition_date: date) -> str:
     return f"{table.name}_p{partition_date.strftime('%Y%m%d')}"
 
 
-def landed_files(source: Source, partition_date: date, landing: Path | None = None) -> dict[str, list[Path]]:
-    """The partition's files grouped by table; files no contract claims are logged and skipped."""
-    folder = partition_dir(source.name, partition_date, landing)
-    grouped: dict[str, list[Path]] = {table.name: [] for table in source.tables}
-    if not folder.is_dir():
-        return grouped
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        table = source.table_for(path.name)
-        if table is None:
-            log.warning("%s: no table of source %s takes this file; skipped", path, source.name)
-            continue
-        grouped[table.name].append(path)
-    return grouped
+def landed_files(source: Source, partition_date: date, landing: Path | None = None) -> Landed:
+    """The partition's data files grouped by table, and the entries that are not loaded (temporary and hidden
+    files, links, folders, names no table takes), each logged as a warning."""
+    landing = landing or config.landing_dir()
+    return scan_partition(source, partition_dir(source.name, partition_date, landing), landing)
 
 
 def _lineage_path(path: Path, landing: Path) -> str:
-    try:
-        return str(path.relative_to(landing))
-    except ValueError:
-        return str(path)
+    return display_path(path, landing)
 
 
-def _check_columns(stream: CsvStream, table: Table, path: str) -> None:
+DELIMITERS = {";": "';'", "\t": "a tab", "|": "'|'"}
+MAX_COLUMNS = 1600  # Postgres's limit per table
+
+
+def _column_list(names: list[str]) -> str:
+    return ", ".join(name if name else "(unnamed)" for name in names)
+
+
+def _check_columns(stream: CsvStream, table: Table, path: str) -> str | None:
+    """Fail on a missing or repeated contract column; say (and return) which extra columns are not loaded."""
     missing = [c for c in table.required if c not in stream.columns]
     if missing:
-        raise FileError(f"{path}: missing required column(s) {', '.join(missing)}; found {', '.join(stream.columns)}")
-    duplicated = sorted({c for c in stream.columns if stream.columns.count(c) > 1})
+        found = _column_list(stream.columns)
+        hint = ""
+        if len(stream.columns) == 1:
+            used = [name for char, name in DELIMITERS.items() if char in stream.columns[0]]
+            if used:
+                hint = f" (the header has no comma but {used[0]}: the delimiter must be a comma)"
+        raise FileError(f"{path}: missing required column(s) {', '.join(missing)}; found {found[:500]}{hint}")
+    if stream.extra and len(stream.columns) >= MAX_COLUMNS:  # they go through a table of all the file's columns
+        raise FileError(f"{path}: {len(stream.columns):,} columns, more than a table can hold ({MAX_COLUMNS - 1:,})")
+    duplicated = sorted({c for c in stream.columns if c in table.columns and stream.columns.count(c) > 1})
     if duplicated:
         raise FileError(f"{path}: column(s) {', '.join(duplicated)} appear more than once in the header")
-    if stream.extra:
-        log.warning(
-            "%s: extra column(s) %s are not in the contract of %s; not loaded",
-            path,
-            ", ".join(stream.extra),
-            table.name,
+    if not stream.extra:
+        return None
+    note = f"extra column(s) {_column_list(stream.extra)[:500]}: not in the contract of {table.name}, not loaded"
+    log.warning("%s: %s", path, note)
+    return note
+
+
+def _explain(message: str, context: str, stream: CsvStream) -> str:
+    """COPY's error in the words of someone reading the file."""
+    fields = len(stream.columns)
+    if message.startswith("missing data for column"):
+        if context.rstrip().endswith(': ""'):
+            return "a blank line (blank lines are ignored only at the end of a file): remove it"
+        column = re.search(r'column "([^"]*)"', message)
+        name = column.group(1) if column else "?"
+        positional = re.fullmatch(r"c(\d+)", name)
+        if stream.extra and positional and int(positional.group(1)) <= fields:  # the temporary table's c1..cN
+            number = int(positional.group(1))
+            name = stream.columns[number - 1] or f"(unnamed column {number})"
+        return f"a short row: fewer fields than the header's {fields} (nothing for column {name})"
+    if message.startswith("extra data after last expected column"):
+        return f"a long row: more fields than the header's {fields}"
+    if message.startswith('invalid byte sequence for encoding "UTF8"'):
+        found = message.rsplit(":", 1)[-1].strip()
+        if found == "0x00":
+            return "a NUL byte (0x00): not text"
+        return f"not valid UTF-8 (bytes {found}): save the file as UTF-8"
+    if message.startswith(("unquoted carriage return found in data", "unquoted newline found in data")):
+        return (
+            "mixed line endings: this line ends differently from the first one (\\n, \\r\\n or \\r); use one"
+            " kind, or quote values that hold line breaks"
         )
+    if message.startswith("unterminated CSV quoted field"):
+        return 'a quoted field is never closed (a " without its pair)'
+    return message
 
 
 def _copy_error(exc: psycopg.Error, path: str, stream: CsvStream) -> FileError:
     """Turn a COPY error into one naming the file's line (CSV) or record (Parquet)."""
     message = exc.diag.message_primary or str(exc)
-    match = re.search(r"line (\d+)", exc.diag.context or "")
+    context = exc.diag.context or ""
+    problem = _explain(message, context, stream)
+    match = re.search(r"line (\d+)", context)
     if match:
         number = int(match.group(1)) + stream.first_line - 1
         where = "line" if stream.first_line > 1 else "record"
-        return FileError(f"{path}: {where} {number}: {message}")
-    return FileError(f"{path}: {message}")
+        return FileError(f"{path}: {where} {number:,}: {problem}")
+    return FileError(f"{path}: {problem}")
 
 
 class _Target:
@@ -247,19 +303,54 @@ class _Target:
         )
 
     def copy_file(self, stream: CsvStream, lineage_path: str) -> int:
+        """COPY one file's rows in. A file whose columns are all in the contract goes straight into the target;
+        one with extra columns goes through a temporary table of all its columns, so that Postgres parses both
+        alike (a short or long row, a blank line, mixed line ends fail the same way)."""
         execute = self.conn.execute
         execute(
             sql.SQL("alter table {} alter _source_file set default {}").format(self.target, sql.Literal(lineage_path))
         )
         execute("select setval(%s, %s, false)", (self.seq_name, stream.first_line))
+        if stream.extra:
+            return self._copy_through_temp(stream)
         statement = sql.SQL("copy {} ({}) from stdin with (format csv, encoding 'UTF8', freeze true)").format(
             self.target, sql.SQL(", ").join(map(sql.Identifier, stream.columns))
         )
+        return self._copy(statement, stream)
+
+    def _copy(self, statement: sql.Composable, stream: CsvStream) -> int:
         with self.conn.cursor() as cur:
             with cur.copy(statement) as copy:
                 for chunk in stream.chunks:
                     copy.write(chunk)
             return cur.rowcount
+
+    def _copy_through_temp(self, stream: CsvStream) -> int:
+        """COPY every column of the file into a temporary table (columns c1..cN: no name from the file becomes an
+        identifier), then insert the contract's columns, with their row numbers, into the target."""
+        temp = sql.Identifier(f"elt_file_b{self.batch_id}")
+        positional = [sql.Identifier(f"c{i}") for i in range(1, len(stream.columns) + 1)]
+        kept = [(name, positional[i]) for i, name in enumerate(stream.columns) if name in self.table.columns]
+        execute = self.conn.execute
+        execute(
+            sql.SQL("create temp table {} ({}, _source_row bigint default nextval({})) on commit drop").format(
+                temp, sql.SQL(", ").join(sql.SQL("{} text").format(c) for c in positional), sql.Literal(self.seq_name)
+            )
+        )
+        statement = sql.SQL("copy {} ({}) from stdin with (format csv, encoding 'UTF8')").format(
+            temp, sql.SQL(", ").join(positional)
+        )
+        rows = self._copy(statement, stream)
+        execute(
+            sql.SQL("insert into {} ({}, _source_row) select {}, _source_row from {}").format(
+                self.target,
+                sql.SQL(", ").join(sql.Identifier(name) for name, _ in kept),
+                sql.SQL(", ").join(column for _, column in kept),
+                temp,
+            )
+        )
+        execute(sql.SQL("drop table {}").format(temp))
+        return rows
 
     def drop_defaults(self) -> None:
         self.conn.execute(
@@ -458,6 +549,9 @@ def connect_loader(params: warehouse.ServerParams | None, name: str) -> psycopg.
 
 
 def _log_rows(conn: psycopg.Connection, rows: list[tuple]) -> None:
+    """Insert load_log rows (batch_id, source, table, day, path, sha256, rows, started_at, status, error); paths
+    and errors are made printable (a file name that is not UTF-8 must not fail the insert)."""
+    rows = [(*row[:4], _text(row[4]), *row[5:9], _text(row[9])) for row in rows]
     with conn.cursor() as cur:
         cur.executemany(
             "insert into audit.load_log (batch_id, source, table_name, partition_date, file_path, file_sha256,"
@@ -466,6 +560,10 @@ def _log_rows(conn: psycopg.Connection, rows: list[tuple]) -> None:
             " coalesce(%s, clock_timestamp()), clock_timestamp(), %s, %s)",
             rows,
         )
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else printable(value)
 
 
 # which held lock modes block a wanted one (Postgres table-level lock conflicts)
@@ -533,7 +631,7 @@ def _failure(
     if isinstance(exc, LoadError):
         return exc
     if isinstance(exc, FileError):
-        message = str(exc).replace(str(landing) + "/", "")
+        message = printable(str(exc).replace(str(landing) + "/", ""))
         if not any(message.startswith(_lineage_path(path, landing)) for path in files):
             message = f"{where or partition}: {message}"
         return LoadError(message, transient=False)
@@ -550,7 +648,7 @@ def _failure(
         elif not state and is_transient(exc):
             text = f"connection to the warehouse lost: {text}"
         return LoadError(f"{partition}: {where}: {text}", transient=is_transient(exc))
-    return LoadError(f"{partition}: {where}: {type(exc).__name__}: {exc}", transient=False)
+    return LoadError(printable(f"{partition}: {where}: {type(exc).__name__}: {exc}"), transient=False)
 
 
 def _usable(conn: psycopg.Connection) -> bool:
@@ -583,6 +681,20 @@ def _record_failure(conn: psycopg.Connection, params: warehouse.ServerParams | N
         log.error("cannot write the failed row of %s %s %s to audit.load_log: %s", row[1], row[2], row[3], exc)
 
 
+def _hash(path: Path, shown: str) -> HashedFile:
+    problem = name_problem(path)
+    if problem:
+        raise FileError(f"{shown}: {problem}")
+    try:
+        return hash_file(path, shown)
+    except OSError as exc:
+        raise FileError(f"{shown}: cannot read the file ({exc.strerror or exc})") from None
+
+
+def _log_row(batch_id: int, source: Source, table: Table, day: date, started: datetime, note: FileNotLoaded) -> tuple:
+    return (batch_id, source.name, table.name, day, note.path, note.sha256, 0, started, note.status, note.reason)
+
+
 def load_table(
     conn: psycopg.Connection,
     source: Source,
@@ -591,14 +703,18 @@ def load_table(
     files: list[Path],
     landing: Path,
     params: warehouse.ServerParams | None = None,
+    skipped: list[Skipped] | None = None,
 ) -> TableLoad:
     """Replace one table partition with the content of `files`, in one transaction.
 
-    Any failure rolls back, writes a `failed` row to audit.load_log (on a new connection if the load's is
-    gone; if the server is unreachable the original error is still raised) and raises LoadError."""
+    `skipped` entries (not data files) and files whose content is already loaded (duplicates) get a load_log row
+    of their own (status skipped or duplicate) and are not loaded. With no file left to load, the partition keeps
+    its rows. Any failure rolls back, writes a `failed` row to audit.load_log (on a new connection if the load's
+    is gone; if the server is unreachable the original error is still raised) and raises LoadError."""
     batch_id = started = None
     where, current = "starting", ""
     loads: list[FileLoad] = []
+    notes = [FileNotLoaded(display_path(s.path, landing), "skipped", s.reason) for s in skipped or []]
     target: _Target | None = None
     try:
         conn.execute(
@@ -606,28 +722,50 @@ def load_table(
         )
         batch_id, started = conn.execute("select nextval('audit.batch_id_seq'), clock_timestamp()").fetchone()
         conn.commit()
-        if not files:
+        if not files and not notes:
             log.info("%s.%s %s: no files landed; nothing loaded", source.schema, table.name, partition_date)
             _log_rows(
                 conn, [(batch_id, source.name, table.name, partition_date, None, None, 0, started, "no_files", None)]
             )
             conn.commit()
             return TableLoad(source.name, table.name, partition_date, batch_id, [])
+        hashed = []
+        for path in files:
+            current = _lineage_path(path, landing)
+            where = f"reading {current}"
+            hashed.append(_hash(path, current))
+        current = ""
         target = (_KeyedUpsert if table.key else _PartitionLoad)(conn, source, table, partition_date, batch_id)
         where = "waiting for the partition's advisory lock (another load or validation of it)"
         partition_lock(conn, source.schema, table.name, partition_date)
-        where = "preparing the partition"
-        target.create(loaded_at=started)
-        for path in files:
-            current = _lineage_path(path, landing)
+        where = "waiting for the content lock of a file (another load of the same file)"
+        lock_contents(conn, source.schema, table.name, [f.sha256 for f in hashed])
+        where = "looking up files already loaded"
+        repeated = duplicates(conn, source.name, table.name, partition_date, hashed)
+        for landed in hashed:
+            if landed.path in repeated:
+                notes.append(FileNotLoaded(landed.shown, "duplicate", repeated[landed.path], landed.sha256))
+                log.warning("%s: duplicate: %s", landed.shown, repeated[landed.path])
+        to_load = [landed for landed in hashed if landed.path not in repeated]
+        if to_load:
+            where = "preparing the partition"
+            target.create(loaded_at=started)
+        for landed in to_load:
+            current = landed.shown
             where = f"copying {current}"
             clock = time.monotonic()
-            stream = open_stream(path, set(table.columns))
-            _check_columns(stream, table, current)
+            stream = open_stream(landed.path, set(table.columns))
+            note = _check_columns(stream, table, current)
             try:
                 rows = target.copy_file(stream, current)
             except psycopg.errors.DataError as exc:
                 raise _copy_error(exc, current, stream) from None
+            if landed.changed():
+                raise LoadError(
+                    f"{current}: the file changed while it was being loaded (still being written?); nothing was"
+                    " committed: a retry loads it once it is complete",
+                    transient=True,
+                )
             if rows == 0:
                 raise FileError(f"{current}: no data rows")
             seconds = time.monotonic() - clock
@@ -640,15 +778,30 @@ def load_table(
                 seconds,
                 rows / max(seconds, 1e-9),
             )
-            loads.append(FileLoad(current, stream.sha256.hexdigest(), rows, stream.extra))
-        where = "publishing the partition"
-        target.publish()
+            loads.append(FileLoad(current, landed.sha256, rows, stream.extra))
+            if note:
+                notes.append(FileNotLoaded(current, "loaded", note, landed.sha256))
+        current = ""
+        if to_load:
+            where = "publishing the partition"
+            target.publish()
+        else:
+            log.warning(
+                "%s.%s %s: no file to load (%s); the partition keeps its rows",
+                source.schema,
+                table.name,
+                partition_date,
+                ", ".join(f"{n.path}: {n.status}" for n in notes),
+            )
+        extra_notes = {n.path: n.reason for n in notes if n.status == "loaded"}
         _log_rows(
             conn,
             [
-                (batch_id, source.name, table.name, partition_date, f.path, f.sha256, f.rows, started, "loaded", None)
+                (batch_id, source.name, table.name, partition_date, f.path, f.sha256, f.rows, started, "loaded")
+                + (extra_notes.get(f.path),)
                 for f in loads
-            ],
+            ]
+            + [_log_row(batch_id, source, table, partition_date, started, n) for n in notes if n.status != "loaded"],
         )
         where = "committing"
         conn.commit()
@@ -670,7 +823,40 @@ def load_table(
             raise  # interrupted (KeyboardInterrupt, task timeout): recorded, and the interruption goes on
         log.error("%s", error)
         raise error from (exc if not isinstance(exc, (FileError, psycopg.Error, LoadError)) else None)
-    return TableLoad(source.name, table.name, partition_date, batch_id, loads)
+    return TableLoad(
+        source.name, table.name, partition_date, batch_id, loads, [n for n in notes if n.status != "loaded"]
+    )
+
+
+def _record_not_loaded(
+    conn: psycopg.Connection, source: Source, partition_date: date, landing: Path, entries: list[Skipped]
+) -> None:
+    """load_log rows (table `(none)`, status skipped) for entries that no table claims."""
+    if not entries:
+        return
+    batch_id, started = conn.execute("select nextval('audit.batch_id_seq'), clock_timestamp()").fetchone()
+    _log_rows(
+        conn,
+        [
+            (batch_id, source.name, NO_TABLE, partition_date, display_path(e.path, landing), None, 0, started)
+            + ("skipped", e.reason)
+            for e in entries
+        ],
+    )
+    conn.commit()
+
+
+def _scan(source: Source, partition_date: date, landing: Path) -> Landed:
+    """The partition's entries; folders of the source that no run loads are warned about (on every run) and the
+    one that seems to mean this partition is recorded as skipped."""
+    misplaced = misplaced_entries(source, landing)
+    for entry in misplaced:
+        log.warning("%s", entry.message)
+    landed = landed_files(source, partition_date, landing)
+    for entry in misplaced:
+        if entry.meant == partition_date:
+            landed.skipped.append(Skipped(entry.path, NO_TABLE, entry.message.split(": ", 1)[1]))
+    return landed
 
 
 def load_partition(
@@ -679,9 +865,33 @@ def load_partition(
     """Load every table of a source for one partition date; the first failing table raises LoadError."""
     source = get_source(source_name)
     landing = landing or config.landing_dir()
-    grouped = landed_files(source, partition_date, landing)
+    try:
+        landed = _scan(source, partition_date, landing)
+    except OSError as exc:
+        folder = display_path(partition_dir(source.name, partition_date, landing), landing)
+        landed, problem = None, printable(f"{folder}: cannot list the landing folder: {exc.strerror or exc}")
     with connect_loader(params, f"elt load {source.schema} {partition_date.isoformat()}") as conn:
+        if landed is None:
+            for table in source.tables:
+                failed = (None, source.name, table.name, partition_date, None, None, 0, None, "failed", problem)
+                _record_failure(conn, params, failed)
+            log.error("%s", problem)
+            raise LoadError(problem)
+        try:
+            _record_not_loaded(conn, source, partition_date, landing, landed.skipped_for(NO_TABLE))
+        except psycopg.Error as exc:
+            _rollback(conn)
+            log.warning("cannot record the entries no table takes in audit.load_log: %s", exc)
         return [
-            load_table(conn, source, table, partition_date, grouped[table.name], landing, params)
+            load_table(
+                conn,
+                source,
+                table,
+                partition_date,
+                landed.files[table.name],
+                landing,
+                params,
+                skipped=landed.skipped_for(table.name),
+            )
             for table in source.tables
         ]

@@ -1,17 +1,29 @@
-"""File readers: every landed file becomes a stream of UTF-8 CSV bytes (no header) for COPY."""
+"""File readers: every landed file becomes a stream of UTF-8 CSV bytes (no header) for COPY.
+
+Memory is bounded whatever the file holds: the header is read up to MAX_HEADER_BYTES, records up to
+MAX_RECORD_BYTES (csvguard), gzip is inflated chunk by chunk, Parquet is read in batches of bounded size. Every
+problem a reader meets is a FileError naming the file and, where there is one, the line or record.
+"""
 
 from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
+
+from elt.csvguard import MiB, StreamProblem, guarded, split_header
 
 CHUNK_BYTES = 1 << 20
+MAX_HEADER_BYTES = 1 * MiB
+MAX_RECORD_BYTES = 16 * MiB  # one CSV record (a line, or several when a quoted value holds line ends); one value
 PARQUET_BATCH_ROWS = 100_000
+PARQUET_BATCH_BYTES = 64 * MiB
+READ_ERRORS = (EOFError, OSError, zlib.error)  # gzip.BadGzipFile is an OSError
 
 
 class FileError(Exception):
@@ -20,13 +32,12 @@ class FileError(Exception):
 
 @dataclass
 class CsvStream:
-    """A file as CSV for COPY: its columns, the data chunks (no header) and its SHA-256."""
+    """A file as CSV for COPY: its columns (in the file's order), the data chunks (no header)."""
 
     columns: list[str]
     chunks: Iterator[bytes]
     first_line: int  # line or record number of the first data row in the file
-    sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
-    extra: list[str] = field(default_factory=list)  # columns in the file that no contract names (dropped)
+    extra: list[str] = field(default_factory=list)  # columns in the file that no contract names (not loaded)
 
 
 def normalise_column(name: str) -> str:
@@ -67,105 +78,209 @@ def expected_format(path: Path) -> str:
     return "csv"
 
 
-def _filtered(path: Path, lines: Iterator[bytes], keep: list[int]) -> Iterator[bytes]:
-    """Re-encode CSV rows keeping only the columns at `keep` (the slow path, for files with extra columns)."""
-    text = io.TextIOWrapper(_BytesIterIO(lines), encoding="utf-8", newline="")
-    reader = csv.reader(text)
-    sink = io.StringIO()
-    writer = csv.writer(sink, lineterminator="\n")
+def read_problem(exc: BaseException) -> str:
+    """What a read error means, in words."""
+    if isinstance(exc, EOFError):
+        return "the gzip data ends early (the file is truncated: still being copied, or cut short)"
+    if isinstance(exc, (zlib.error, gzip.BadGzipFile)):
+        return f"the gzip data is corrupt ({exc})"
+    return f"cannot read the file ({exc})"
+
+
+def _line_at(path: Path, opener: Callable[[Path], BinaryIO], offset: int | None, newline: bytes) -> int:
+    """The line number of byte `offset` of the stream (read again, in chunks, up to there); with no offset, the
+    line where the readable data stops (a truncated or corrupt file)."""
+    if offset is None and opener is _open_gzip:
+        return _gzip_line_where_data_stops(path, newline)
+    lines = 1
+    remaining = offset if offset is not None else float("inf")
     try:
-        for row in reader:
-            writer.writerow([row[i] if i < len(row) else "" for i in keep])
-            if sink.tell() >= CHUNK_BYTES:
-                yield sink.getvalue().encode()
-                sink.seek(0)
-                sink.truncate()
-    except UnicodeDecodeError as exc:
-        raise FileError(f"{path}: line {reader.line_num + 2}: not valid UTF-8 ({exc.reason})") from None
-    except csv.Error as exc:
-        raise FileError(f"{path}: line {reader.line_num + 1}: {exc}") from None
-    yield sink.getvalue().encode()
+        with opener(path) as handle:
+            while remaining > 0:
+                block = handle.read(int(min(CHUNK_BYTES, remaining)))
+                if not block:
+                    break
+                lines += block.count(newline)
+                remaining -= len(block)
+    except READ_ERRORS:
+        pass
+    return lines
 
 
-class _BytesIterIO(io.RawIOBase):
-    """A readable binary file over an iterator of byte chunks."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks, self._rest = chunks, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._rest:
-            self._rest = next(self._chunks, b"")
-            if not self._rest:
-                return 0
-        size = min(len(buffer), len(self._rest))
-        buffer[:size], self._rest = self._rest[:size], self._rest[size:]
-        return size
-
-
-def _csv_stream(path: Path, opener: Callable[[Path], io.BufferedIOBase], wanted: set[str]) -> CsvStream:
-    digest = hashlib.sha256()
-    handle = opener(path)
-    header_bytes = handle.readline()
-    digest.update(header_bytes)
+def _gzip_line_where_data_stops(path: Path, newline: bytes) -> int:
+    """Inflate a gzip file (member by member, in bounded pieces) as far as it goes, counting lines: unlike
+    GzipFile.read, zlib hands over what it inflated before the data broke off. Each piece is fed in two parts,
+    its last 8 bytes apart, so that a failed checksum (a member's last 8 bytes) loses no line."""
+    lines = 1
+    inflater = zlib.decompressobj(wbits=31)
     try:
-        header_text = header_bytes.decode("utf-8")
+        with path.open("rb") as raw:
+            for piece in iter(lambda: raw.read(64 << 10), b""):
+                for part in (piece[:-8], piece[-8:]):
+                    while part:
+                        lines += inflater.decompress(part, CHUNK_BYTES).count(newline)
+                        if inflater.eof:
+                            part = inflater.unused_data
+                            inflater = zlib.decompressobj(wbits=31)
+                        else:
+                            part = inflater.unconsumed_tail
+    except (OSError, zlib.error):
+        pass
+    return lines
+
+
+def _header_columns(path: Path, raw: bytes) -> list[str]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileError(
+            f"{path}: line 1: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"
+        )
+    if b"\x00" in raw:
+        raise FileError(f"{path}: line 1 (header): a NUL byte (0x00): not text")
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        handle.close()
         raise FileError(f"{path}: line 1 (header) is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    columns = [normalise_column(name) for name in next(csv.reader([header_text]), [])]
-    if not any(columns):
-        handle.close()
-        raise FileError(f"{path}: no header row")
-    first = handle.read(CHUNK_BYTES)
-    if not first.strip():
-        handle.close()
-        raise FileError(f"{path}: header only, no data rows")
+    try:
+        return [normalise_column(name) for name in next(csv.reader([text], strict=True), [])]
+    except csv.Error as exc:
+        raise FileError(f"{path}: line 1 (header): {exc}") from None
 
-    def raw_chunks() -> Iterator[bytes]:
-        chunk = first
-        try:
-            while chunk:
-                digest.update(chunk)
-                yield chunk
+
+def _raw_chunks(handle: BinaryIO, first: bytes) -> Iterator[bytes]:
+    """`first`, then the rest of `handle` in chunks; a read error is a StreamProblem where the data stops."""
+    chunk = first
+    try:
+        while chunk:
+            yield chunk
+            try:
                 chunk = handle.read(CHUNK_BYTES)
-        finally:
-            handle.close()
+            except READ_ERRORS as exc:
+                raise StreamProblem(None, read_problem(exc)) from None
+    finally:
+        handle.close()
 
-    keep = [i for i, name in enumerate(columns) if name in wanted]
-    if len(keep) == len(columns):
-        return CsvStream(columns=columns, chunks=raw_chunks(), first_line=2, sha256=digest)
+
+def _named(path: Path, opener, newline: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Turn a StreamProblem into a FileError naming the file and line."""
+    try:
+        yield from chunks
+    except StreamProblem as problem:
+        line = _line_at(path, opener, problem.offset, newline)
+        raise FileError(f"{path}: line {line:,}: {problem}") from None
+
+
+def _csv_stream(path: Path, opener: Callable[[Path], BinaryIO], wanted: set[str]) -> CsvStream:
+    handle = opener(path)
+    try:
+        header = split_header(handle.read, MAX_HEADER_BYTES)
+        columns = _header_columns(path, header.raw)
+        if not any(columns):
+            raise FileError(f"{path}: no header row (line 1 is blank)")
+        first = header.rest + (handle.read(CHUNK_BYTES) if header.terminator else b"")
+        while first and not first.strip(b"\r\n") and header.terminator:  # only line ends so far: blank lines
+            more = handle.read(CHUNK_BYTES)
+            if not more:
+                break
+            first += more
+        if not first.strip():
+            raise FileError(f"{path}: header only, no data rows")
+    except StreamProblem as problem:
+        handle.close()
+        raise FileError(f"{path}: line 1: {problem}") from None
+    except READ_ERRORS as exc:
+        handle.close()
+        line = _line_at(path, opener, None, b"\n")
+        raise FileError(f"{path}: line {line:,}: {read_problem(exc)}") from None
+    except BaseException:
+        handle.close()
+        raise
+    newline = header.terminator[-1:] or b"\n"
+    chunks = guarded(_raw_chunks(handle, first), header.size, header.terminator, MAX_RECORD_BYTES)
     extra = [name for name in columns if name not in wanted]
-    kept = [columns[i] for i in keep]
-    return CsvStream(columns=kept, chunks=_filtered(path, raw_chunks(), keep), first_line=2, sha256=digest, extra=extra)
+    return CsvStream(columns=columns, chunks=_named(path, opener, newline, chunks), first_line=2, extra=extra)
+
+
+def _open_plain(path: Path) -> BinaryIO:
+    return path.open("rb")
+
+
+def _open_gzip(path: Path) -> BinaryIO:
+    return gzip.open(path, "rb")
 
 
 def read_csv(path: Path, wanted: set[str]) -> CsvStream:
-    return _csv_stream(path, lambda p: p.open("rb"), wanted)
+    return _csv_stream(path, _open_plain, wanted)
 
 
 def read_gzip_csv(path: Path, wanted: set[str]) -> CsvStream:
-    return _csv_stream(path, lambda p: gzip.open(p, "rb"), wanted)
+    return _csv_stream(path, _open_gzip, wanted)
 
 
-def _arrow_to_text(batch):
-    """Every column as text: timestamps in ISO form with microseconds, numbers as written by Arrow."""
+def _first_bad_utf8(column) -> int:
+    """The index of the first value of a binary column that is not UTF-8 text."""
+    for index, value in enumerate(column.to_pylist()):
+        try:
+            if value is not None:
+                value.decode("utf-8")
+        except UnicodeDecodeError:
+            return index
+    return 0
+
+
+def _arrow_to_text(batch, path: Path, first_record: int):
+    """Every column as text: timestamps in ISO form with microseconds (time-zone-aware ones in UTC, with an explicit
+    +00:00), numbers as written by Arrow. A value no text column can hold is a FileError naming its record."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     columns = []
-    for column in batch.columns:
-        if pa.types.is_timestamp(column.type):
-            column = pc.strftime(
-                column.cast(pa.timestamp("us", column.type.tz), safe=False), format="%Y-%m-%d %H:%M:%S"
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.cast(kind.value_type), kind.value_type
+        if pa.types.is_timestamp(kind):
+            if kind.tz is None:
+                column = pc.strftime(column.cast(pa.timestamp("us"), safe=False), format="%Y-%m-%d %H:%M:%S")
+            else:  # an instant: written in UTC with its offset, so Postgres reads it the same in any time zone
+                utc = column.cast(pa.timestamp("us", "UTC"), safe=False)
+                column = pc.strftime(utc, format="%Y-%m-%d %H:%M:%S+00:00")
+        elif not pa.types.is_string(kind):
+            try:
+                column = column.cast(pa.string())
+            except pa.ArrowInvalid:  # binary that is not UTF-8
+                record = first_record + _first_bad_utf8(column)
+                raise FileError(f"{path}: record {record:,}: column {name} is not valid UTF-8 text") from None
+            except pa.ArrowNotImplementedError:
+                message = f"{path}: column {name} has Parquet type {kind}, which cannot be loaded as text"
+                raise FileError(message) from None
+        lengths = pc.binary_length(column)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > MAX_RECORD_BYTES:
+            record = first_record + pc.index(lengths, longest).as_py()
+            raise FileError(
+                f"{path}: record {record:,}: column {name} holds a value of {longest / MiB:,.0f} MiB, over the"
+                f" {MAX_RECORD_BYTES // MiB} MiB limit of one value"
             )
-        elif not pa.types.is_string(column.type):
-            column = column.cast(pa.string())
         columns.append(column)
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def _batch_rows(parquet, selected: list[str]) -> int:
+    """Rows per batch so that a batch stays near PARQUET_BATCH_BYTES (by the row groups' uncompressed sizes)."""
+    wanted = set(selected)
+    rows = PARQUET_BATCH_ROWS
+    metadata = parquet.metadata
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        if not row_group.num_rows:
+            continue
+        size = sum(
+            row_group.column(i).total_uncompressed_size
+            for i in range(row_group.num_columns)
+            if row_group.column(i).path_in_schema.split(".")[0] in wanted
+        )
+        rows = min(rows, max(1, PARQUET_BATCH_BYTES * row_group.num_rows // max(size, 1)))
+    return rows
 
 
 def read_parquet(path: Path, wanted: set[str]) -> CsvStream:
@@ -179,26 +294,34 @@ def read_parquet(path: Path, wanted: set[str]) -> CsvStream:
         raise FileError(f"{path}: not a readable Parquet file (truncated or corrupt): {exc}") from None
     if parquet.metadata.num_rows == 0:
         raise FileError(f"{path}: Parquet file has no rows")
-    names = parquet.schema_arrow.names
-    selected = [name for name in names if normalise_column(name) in wanted]
-    extra = [normalise_column(name) for name in names if normalise_column(name) not in wanted]
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK_BYTES), b""):
-            digest.update(block)
+    schema = parquet.schema_arrow
+    selected = [name for name in schema.names if normalise_column(name) in wanted]
+    extra = [normalise_column(name) for name in schema.names if normalise_column(name) not in wanted]
+    for name in selected:
+        kind = schema.field(name).type
+        if pa.types.is_nested(kind) or (pa.types.is_dictionary(kind) and pa.types.is_nested(kind.value_type)):
+            raise FileError(
+                f"{path}: column {name} is a nested Parquet type ({kind}), not a single value: the contract's"
+                " columns hold one value each; flatten it in the export"
+            )
     options = pa_csv.WriteOptions(include_header=False)
+    batch_rows = _batch_rows(parquet, selected)
 
     def chunks() -> Iterator[bytes]:
+        record = 1
         try:
-            for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=selected):
+            for batch in parquet.iter_batches(batch_size=batch_rows, columns=selected):
                 sink = io.BytesIO()
-                pa_csv.write_csv(_arrow_to_text(batch), sink, options)
+                pa_csv.write_csv(_arrow_to_text(batch, path, record), sink, options)
+                record += batch.num_rows
                 yield sink.getvalue()
         except (pa.ArrowException, OSError) as exc:
-            raise FileError(f"{path}: Parquet file is truncated or corrupt: {exc}") from None
+            raise FileError(
+                f"{path}: record {record:,} on: the Parquet data cannot be read (truncated or corrupt): {exc}"
+            ) from None
 
     columns = [normalise_column(name) for name in selected]
-    return CsvStream(columns=columns, chunks=chunks(), first_line=1, sha256=digest, extra=extra)
+    return CsvStream(columns=columns, chunks=chunks(), first_line=1, extra=extra)
 
 
 READERS: dict[str, Callable[[Path, set[str]], CsvStream]] = {
@@ -209,8 +332,12 @@ READERS: dict[str, Callable[[Path, set[str]], CsvStream]] = {
 
 
 def open_stream(path: Path, wanted: set[str]) -> CsvStream:
-    """Open a landed file as a CSV stream of the `wanted` columns it has; its content must match its name."""
-    actual, promised = sniff_format(path), expected_format(path)
+    """Open a landed file as a CSV stream; its content must match its name. A CSV stream holds every column of the
+    file (the loader keeps the `wanted` ones); a Parquet stream only the `wanted` ones."""
+    try:
+        actual, promised = sniff_format(path), expected_format(path)
+    except OSError as exc:
+        raise FileError(f"{path}: {read_problem(exc)}") from None
     if actual == "empty":
         raise FileError(f"{path}: file is empty (0 bytes)")
     if actual == "json" and promised == "csv":
@@ -220,4 +347,7 @@ def open_stream(path: Path, wanted: set[str]) -> CsvStream:
     reader = READERS.get(actual)
     if reader is None:
         raise FileError(f"{path}: {actual} files are not supported for this table")
-    return reader(path, wanted)
+    try:
+        return reader(path, wanted)
+    except READ_ERRORS as exc:
+        raise FileError(f"{path}: {read_problem(exc)}") from None

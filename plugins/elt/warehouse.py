@@ -68,10 +68,30 @@ create table if not exists audit.load_log (
     rows_loaded bigint not null default 0,
     started_at timestamptz not null,
     finished_at timestamptz,
-    status text not null check (status in ('loaded', 'failed', 'no_files')),
+    status text not null,
     error text
 );
 create index if not exists load_log_partition_idx on audit.load_log (source, table_name, partition_date);
+create index if not exists load_log_content_idx on audit.load_log (source, table_name, file_sha256)
+    where status = 'loaded';
+
+-- The statuses a load writes. A warehouse made by an older version has a check without the newer statuses:
+-- replace it, but only then (dropping and adding it on every start would lock out running loads).
+do $$
+declare
+    statuses text[] := array['loaded', 'failed', 'no_files', 'skipped', 'duplicate'];
+    current text := (
+        select pg_get_constraintdef(oid) from pg_constraint
+        where conrelid = 'audit.load_log'::regclass and conname = 'load_log_status_check'
+    );
+begin
+    if current is null or exists (select from unnest(statuses) s where position(quote_literal(s) in current) = 0)
+    then
+        alter table audit.load_log drop constraint if exists load_log_status_check;
+        execute format('alter table audit.load_log add constraint load_log_status_check check (status in (%s))',
+                       (select string_agg(quote_literal(s), ', ') from unnest(statuses) s));
+    end if;
+end $$;
 
 create table if not exists audit.dq_runs (
     run_id bigint generated always as identity primary key,

@@ -126,3 +126,40 @@ def test_an_owner_without_superuser_bootstraps_as_in_docker_compose(pg_server: S
             conn.execute(f'drop database if exists "{params.dbname}" with (force)')
             conn.execute(f"drop owned by {owner} cascade")
             conn.execute(f"drop role {owner}")
+
+
+def _status_check(conn: psycopg.Connection) -> str:
+    return conn.execute(
+        "select pg_get_constraintdef(oid) from pg_constraint"
+        " where conrelid = 'audit.load_log'::regclass and conname = 'load_log_status_check'"
+    ).fetchone()[0]
+
+
+def test_bootstrap_upgrades_an_old_status_check_and_leaves_a_current_one(warehouse_params: ServerParams) -> None:
+    with warehouse.connect(warehouse_params) as conn:
+        conn.execute("alter table audit.load_log drop constraint load_log_status_check")
+        conn.execute(
+            "alter table audit.load_log add constraint load_log_status_check"
+            " check (status in ('loaded', 'failed', 'no_files'))"
+        )
+        conn.commit()
+    warehouse.bootstrap(warehouse_params)
+    with warehouse.connect(warehouse_params) as conn:
+        definition = _status_check(conn)
+        assert all(f"'{s}'" in definition for s in ("loaded", "failed", "no_files", "skipped", "duplicate"))
+        old_oid = conn.execute("select oid from pg_constraint where conname = 'load_log_status_check'").fetchone()[0]
+        for status in ("skipped", "duplicate"):
+            conn.execute(
+                "insert into audit.load_log (batch_id, source, table_name, partition_date, started_at, status)"
+                " values (1, 's', 't', '2024-01-01', now(), %s)",
+                (status,),
+            )
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "insert into audit.load_log (batch_id, source, table_name, partition_date, started_at, status)"
+                " values (1, 's', 't', '2024-01-01', now(), 'whatever')"
+            )
+    warehouse.bootstrap(warehouse_params)
+    with warehouse.connect(warehouse_params) as conn:
+        same = conn.execute("select oid from pg_constraint where conname = 'load_log_status_check'").fetchone()[0]
+    assert same == old_oid, "an up-to-date check is left alone (no lock on load_log at every start)"
