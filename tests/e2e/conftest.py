@@ -8,12 +8,13 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from elt import runner
+from elt import runner, warehouse
 from elt.warehouse import ServerParams, create_database
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -71,3 +72,35 @@ def elt(elt_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess]:
         return subprocess.run(command, env=elt_env, capture_output=True, text=True, timeout=900)
 
     return run
+
+
+@pytest.fixture
+def another_elt_env(
+    elt_env: dict[str, str], pg_server: ServerParams, airflow_template: str
+) -> Callable[[ServerParams, Path], AbstractContextManager[tuple[ServerParams, dict[str, str]]]]:
+    """Makes a second warehouse (on a given server) and Airflow database for `elt`, with the test's landing zone
+    and its state under a given folder; both databases are dropped when the `with` ends."""
+
+    @contextmanager
+    def make(warehouse_server: ServerParams, folder: Path) -> Iterator[tuple[ServerParams, dict[str, str]]]:
+        params = warehouse_server.database(f"test_{uuid.uuid4().hex[:12]}")
+        warehouse.bootstrap(params)
+        airflow_db = pg_server.database(f"airflow_{uuid.uuid4().hex[:12]}")
+        with warehouse.connect(pg_server.database("postgres"), autocommit=True) as conn:
+            conn.execute(f'create database "{airflow_db.dbname}" template "{airflow_template}"')
+        env = {
+            **elt_env,
+            "ELT_WAREHOUSE_URL": params.libpq_url(),
+            "ELT_STATE_DIR": str(folder / "state"),
+            "AIRFLOW_HOME": str(folder / "airflow"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_db.sqlalchemy_url(),
+        }
+        runner.mark_migrated(env)
+        try:
+            yield params, env
+        finally:
+            for server, name in ((pg_server, airflow_db.dbname), (warehouse_server, params.dbname)):
+                with warehouse.connect(server.database("postgres"), autocommit=True) as conn:
+                    conn.execute(f'drop database if exists "{name}" with (force)')
+
+    return make

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from elt import runner, warehouse
 from elt.checksums import checksums
 from elt.generate import generate
 from elt.warehouse import ServerParams
@@ -25,27 +22,11 @@ START, DAYS = date(2024, 1, 1), 3
 
 @pytest.fixture
 def second_warehouse(
-    pg_server: ServerParams, elt_env: dict[str, str], airflow_template: str, tmp_path: Path
+    pg_server: ServerParams, another_elt_env: Callable, tmp_path: Path
 ) -> Iterator[tuple[ServerParams, dict[str, str]]]:
     """Another warehouse and Airflow database, with the same landing zone: the sequential baseline."""
-    params = pg_server.database(f"test_{uuid.uuid4().hex[:12]}")
-    airflow_db = pg_server.database(f"airflow_{uuid.uuid4().hex[:12]}")
-    admin = pg_server.database("postgres").libpq_url()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{airflow_db.dbname}" template "{airflow_template}"')
-    warehouse.bootstrap(params)
-    env = {
-        **elt_env,
-        "ELT_WAREHOUSE_URL": params.libpq_url(),
-        "ELT_STATE_DIR": str(tmp_path / "state_sequential"),
-        "AIRFLOW_HOME": str(tmp_path / "airflow_sequential"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_db.sqlalchemy_url(),
-    }
-    runner.mark_migrated(env)
-    yield params, env
-    with psycopg.connect(admin, autocommit=True) as conn:
-        for name in (params.dbname, airflow_db.dbname):
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    with another_elt_env(pg_server, tmp_path / "sequential") as pair:
+        yield pair
 
 
 def test_four_at_a_time_equals_one_after_another(

@@ -9,15 +9,14 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from elt import localdb, runner, warehouse
+from elt import localdb, warehouse
 from elt.checksums import checksums
 from elt.generate import generate
 from elt.warehouse import ServerParams
@@ -36,28 +35,11 @@ def new_york_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 @pytest.fixture
 def new_york_env(
-    new_york_server: ServerParams, pg_server: ServerParams, airflow_template: str, elt_env: dict, tmp_path: Path
+    new_york_server: ServerParams, another_elt_env: Callable, tmp_path: Path
 ) -> Iterator[tuple[ServerParams, dict[str, str]]]:
     """A warehouse on the New York server (Airflow's metadata on the test server, as for the UTC run)."""
-    params = new_york_server.database(f"test_{uuid.uuid4().hex[:12]}")
-    warehouse.bootstrap(params)
-    airflow_db = pg_server.database(f"airflow_{uuid.uuid4().hex[:12]}")
-    admin = pg_server.database("postgres")
-    with warehouse.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{airflow_db.dbname}" template "{airflow_template}"')
-    env = {
-        **elt_env,
-        "ELT_WAREHOUSE_URL": params.libpq_url(),
-        "ELT_STATE_DIR": str(tmp_path / "state_new_york"),
-        "AIRFLOW_HOME": str(tmp_path / "airflow_new_york"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_db.sqlalchemy_url(),
-    }
-    runner.mark_migrated(env)
-    yield params, env
-    with warehouse.connect(admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{airflow_db.dbname}" with (force)')
-    with warehouse.connect(new_york_server.database("postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{params.dbname}" with (force)')
+    with another_elt_env(new_york_server, tmp_path / "new_york") as pair:
+        yield pair
 
 
 def zone_sensitive_times(path: Path) -> None:
