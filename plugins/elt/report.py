@@ -9,6 +9,7 @@ import psycopg
 from psycopg import sql
 
 from elt import warehouse
+from elt.sources import SOURCES, ReportSection
 
 
 def _cell(value: str, width: int) -> str:
@@ -24,38 +25,35 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     return "\n".join([line, "  ".join("-" * w for w in widths), *body])
 
 
-def _latest_as_of(conn: psycopg.Connection, mart: str, as_of: date | None) -> date | None:
-    """The latest as_of_date of a mart on or before `as_of` (any when None); None when the mart is empty or absent."""
-    if conn.execute("select to_regclass(%s)", (f"marts.{mart}",)).fetchone()[0] is None:
+def _latest_date(conn: psycopg.Connection, section: ReportSection, as_of: date | None) -> date | None:
+    """The latest date of a section's mart on or before `as_of` (any when None); None when the mart is empty or
+    absent."""
+    if conn.execute("select to_regclass(%s)", (f"marts.{section.mart}",)).fetchone()[0] is None:
         return None
     return conn.execute(
-        sql.SQL("select max(as_of_date) from {} where %(d)s::date is null or as_of_date <= %(d)s").format(
-            sql.Identifier("marts", mart)
+        sql.SQL("select max({column}) from {mart} where %(d)s::date is null or {column} <= %(d)s").format(
+            column=sql.Identifier(section.date_column), mart=sql.Identifier("marts", section.mart)
         ),
         {"d": as_of},
     ).fetchone()[0]
 
 
 def print_report(as_of: date | None = None) -> None:
+    """Every source's sections (sources in name order), then the exceptions and validation runs."""
     with warehouse.connect() as conn:
-        _print_voucher_most_used(conn, as_of)
-        _print_customer_segments(conn, as_of)
+        for source in SOURCES.values():
+            for section in source.report:
+                _print_section(conn, section, as_of)
         _print_quality(conn)
 
 
-def _print_voucher_most_used(conn: psycopg.Connection, as_of: date | None) -> None:
-    """The latest day of marts.voucher_most_used."""
-    latest = _latest_as_of(conn, "voucher_most_used", as_of)
+def _print_section(conn: psycopg.Connection, section: ReportSection, as_of: date | None) -> None:
+    latest = _latest_date(conn, section, as_of)
     if latest is None:
         return
-    print(f"\n== marts.voucher_most_used as of {latest} ==")
-    rows = conn.execute(
-        "select country_code, segment_type, segment, voucher_amount, assignments, segment_assignments"
-        " from marts.voucher_most_used where as_of_date = %s"
-        " order by country_code, segment_type, substring(segment from '^[0-9]+')::int",
-        (latest,),
-    ).fetchall()
-    print(format_table(["country", "segment_type", "segment", "voucher_amount", "assignments", "segment_total"], rows))
+    print(f"\n== {section.title.format(date=latest)} ==")
+    rows = conn.execute(section.query, {"date": latest}).fetchall()
+    print(format_table(section.headers, rows))
 
 
 def _print_quality(conn: psycopg.Connection) -> None:
@@ -77,26 +75,3 @@ def _print_quality(conn: psycopg.Connection) -> None:
     print(
         format_table(["source", "table", "partitions", "runs", "rows", "error_rows", "warn_rows", "failed_runs"], rows)
     )
-
-
-def _print_customer_segments(conn: psycopg.Connection, as_of: date | None) -> None:
-    """The latest week of marts.customer_segments by profile level, and its clusters."""
-    latest = _latest_as_of(conn, "customer_segments", as_of)
-    if latest is None:
-        return
-    print(f"\n== marts.customer_segments as of {latest}: customers by profit level ==")
-    rows = conn.execute(
-        "select profit_level, count(*), count(r_score), round(avg(spend_last_year), 2),"
-        " round(avg(return_rate), 4), round(avg(clv_estimate), 2)"
-        " from marts.customer_segments where as_of_date = %s group by 1 order by 1",
-        (latest,),
-    ).fetchall()
-    print(format_table(["profit_level", "customers", "buyers", "avg_spend", "avg_return_rate", "avg_clv"], rows))
-    print(f"\n== marts.customer_cluster_profiles as of {latest} ==")
-    rows = conn.execute(
-        "select cluster, customers, recency_days_mean, frequency_orders_last_year_mean, spend_last_year_mean,"
-        " return_rate_mean, distance_km_mean from marts.customer_cluster_profiles where as_of_date = %s"
-        " order by cluster",
-        (latest,),
-    ).fetchall()
-    print(format_table(["cluster", "customers", "recency", "orders", "spend", "return_rate", "distance_km"], rows))

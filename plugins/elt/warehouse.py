@@ -130,39 +130,6 @@ create index if not exists dq_exceptions_quarantine_idx
     on audit.dq_exceptions (source, table_name, source_file, source_row) where severity = 'error';
 """
 
-# Written by elt.segmentation (k-means, not dbt): created here so that they exist, with their grants, before a run.
-SEGMENTATION_DDL = """
-create table if not exists marts.customer_clusters (
-    as_of_date date not null,
-    user_id bigint not null,
-    cluster int not null check (cluster >= 1),
-    primary key (as_of_date, user_id)
-);
-comment on table marts.customer_clusters is
-    'The k-means cluster of each customer who bought in the year before as_of_date (weekly segmentation,'
-    ' elt.segmentation). Clusters are numbered 1..k by descending mean spend: 1 = the top spenders.'
-    ' Profiles: marts.customer_cluster_profiles.';
-
-create table if not exists marts.customer_cluster_profiles (
-    as_of_date date not null,
-    cluster int not null check (cluster >= 1),
-    customers int not null,
-    share_of_customers numeric not null,
-    recency_days_mean numeric,
-    frequency_orders_last_year_mean numeric,
-    spend_last_year_mean numeric,
-    margin_last_year_mean numeric,
-    items_last_year_mean numeric,
-    return_rate_mean numeric,
-    distance_km_mean numeric,
-    primary key (as_of_date, cluster)
-);
-comment on table marts.customer_cluster_profiles is
-    'One row per cluster of marts.customer_clusters and as_of_date: its customers, their share of the'
-    ' date''s clustered customers, and the mean of each clustering feature (from marts.customer_segments;'
-    ' nulls left out, 2 decimals, return_rate 4).';
-"""
-
 LOADER, TRANSFORMER, ANALYST = ROLES
 # the setting that holds each login role's password (unset: no password, as on the embedded server's socket)
 ROLE_PASSWORD_SETTINGS = {
@@ -299,7 +266,8 @@ def _grants(conn: psycopg.Connection, raw_schemas: list[str]) -> None:
 
 
 def bootstrap(params: ServerParams | None = None) -> None:
-    """Create schemas, audit tables, raw tables, the segmentation marts and roles; safe to run again."""
+    """Create schemas, audit tables, raw tables, the tables the sources' Python steps write, and roles; safe to run
+    again."""
     from elt.load import raw_table_ddl
 
     params = params or warehouse_params()
@@ -320,6 +288,8 @@ def bootstrap(params: ServerParams | None = None) -> None:
         for source in SOURCES.values():
             for table in source.tables:
                 conn.execute(raw_table_ddl(source, table))
-        conn.execute(SEGMENTATION_DDL)
+        for source in SOURCES.values():
+            if source.ddl:
+                conn.execute(source.ddl)
         _roles(conn)
         _grants(conn, raw_schemas)

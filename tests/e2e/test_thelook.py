@@ -57,6 +57,17 @@ def test_daily_loads_then_the_weekly_segments(
     assert "thelook is not fresh up to 2024-01-08" in run_log.read_text()
     built = mart_table_oid()
     assert built is not None
+    # the report prints each source's sections (declared by the source modules), then the quality tables
+    report = elt("report")
+    assert report.returncode == 0, report.stderr[-2000:]
+    titles = [line for line in report.stdout.splitlines() if line.startswith("== ")]
+    assert titles == [
+        f"== marts.customer_segments as of {T}: customers by profit level ==",
+        f"== marts.customer_cluster_profiles as of {T} ==",
+        f"== marts.voucher_most_used as of {last_day} ==",
+        "== audit.dq_exceptions: failing values by rule ==",
+        "== audit.dq_runs: the latest run of every partition, per table ==",
+    ], report.stdout
 
     # blocking names the 4 missing partitions and builds nothing
     blocked = elt("run", "customer_segments_weekly", "--date", START.isoformat(), "--conf", '{"freshness": "block"}')

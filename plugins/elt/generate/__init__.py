@@ -1,18 +1,27 @@
-"""Deterministic sample data per source, written into the landing zone."""
+"""Deterministic sample data per source, written into the landing zone.
+
+Each source names its generator (`Source.generator`, "module:function"); the function takes
+`(landing_dir, start, days, seed=...)` and may take `rows_per_day` and `scale`.
+"""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from elt.generate.thelook import generate_thelook
-from elt.generate.vouchers import generate_vouchers
+from elt.sources import SOURCES
+
+
+def _resolve(reference: str) -> Callable[..., list[Path]]:
+    module, _, function = reference.partition(":")
+    return getattr(importlib.import_module(module), function)
+
 
 GENERATORS: dict[str, Callable[..., list[Path]]] = {
-    "vouchers": generate_vouchers,
-    "thelook": generate_thelook,
+    name: _resolve(source.generator) for name, source in SOURCES.items() if source.generator
 }
 
 

@@ -1,7 +1,14 @@
-"""Source contracts: which files make which raw table, with which columns and key."""
+"""Source contracts: which files make which raw table, with which columns and key.
+
+Every module of this package that defines `SOURCE` is a source, found when the package is imported: adding
+a source is adding a module (its contract, generator, report sections and the tables a Python step owns),
+with no registry to edit.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -49,13 +56,40 @@ class Table:
 
 
 @dataclass(frozen=True)
+class ReportSection:
+    """One section of `elt report`: a query of a mart for one date, printed as a table.
+
+    The date is the latest `date_column` of `mart` on or before the date asked for (the latest when none);
+    the query gets it as `%(date)s`. A section whose mart is absent or empty is left out.
+    """
+
+    title: str
+    mart: str
+    query: str
+    headers: tuple[str, ...]
+    date_column: str = "as_of_date"
+
+    def __post_init__(self) -> None:
+        check_identifier(self.mart)
+        check_identifier(self.date_column)
+
+
+@dataclass(frozen=True)
 class Source:
-    """A source: its name, raw schema and tables."""
+    """A source: its name, raw schema and tables, and what the framework does for it.
+
+    `generator`: "module:function" writing sample files (see elt.generate); `report`: its sections of
+    `elt report`; `ddl`: SQL creating the tables a Python step (not dbt) writes, run by the warehouse
+    bootstrap before the grants (idempotent: `create ... if not exists`).
+    """
 
     name: str
     tables: tuple[Table, ...]
     description: str = ""
     dag_ids: tuple[str, ...] = field(default=())
+    generator: str = ""
+    report: tuple[ReportSection, ...] = ()
+    ddl: str = ""
 
     def __post_init__(self) -> None:
         check_identifier(self.name)
@@ -75,13 +109,21 @@ class Source:
         return next((table for table in self.tables if table.matches(filename)), None)
 
 
-def _registry() -> dict[str, Source]:
-    from elt.sources import thelook, vouchers
+def _discover() -> dict[str, Source]:
+    """Every source module of this package, by source name (in module order)."""
+    found: dict[str, Source] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        source = getattr(module, "SOURCE", None)
+        if not isinstance(source, Source):
+            continue
+        if source.name in found:
+            raise ValueError(f"two modules define the source {source.name!r}")
+        found[source.name] = source
+    return found
 
-    return {source.name: source for source in (vouchers.SOURCE, thelook.SOURCE)}
 
-
-SOURCES: dict[str, Source] = _registry()
+SOURCES: dict[str, Source] = _discover()
 
 
 def get_source(name: str) -> Source:

@@ -5,7 +5,7 @@ and distribution centres never come in deltas, and users, orders, order items an
 no file on a quiet day. Events are written every day: a day without them is missing its export.
 """
 
-from elt.sources import Source, Table
+from elt.sources import ReportSection, Source, Table
 
 
 def _table(
@@ -141,9 +141,65 @@ TABLES = (
     ),
 )
 
+# Written by elt.segmentation (k-means, not dbt): created by the warehouse bootstrap, so that they exist with
+# their grants before a run.
+CLUSTER_TABLES_DDL = """
+create table if not exists marts.customer_clusters (
+    as_of_date date not null,
+    user_id bigint not null,
+    cluster int not null check (cluster >= 1),
+    primary key (as_of_date, user_id)
+);
+comment on table marts.customer_clusters is
+    'The k-means cluster of each customer who bought in the year before as_of_date (weekly segmentation,'
+    ' elt.segmentation). Clusters are numbered 1..k by descending mean spend: 1 = the top spenders.'
+    ' Profiles: marts.customer_cluster_profiles.';
+
+create table if not exists marts.customer_cluster_profiles (
+    as_of_date date not null,
+    cluster int not null check (cluster >= 1),
+    customers int not null,
+    share_of_customers numeric not null,
+    recency_days_mean numeric,
+    frequency_orders_last_year_mean numeric,
+    spend_last_year_mean numeric,
+    margin_last_year_mean numeric,
+    items_last_year_mean numeric,
+    return_rate_mean numeric,
+    distance_km_mean numeric,
+    primary key (as_of_date, cluster)
+);
+comment on table marts.customer_cluster_profiles is
+    'One row per cluster of marts.customer_clusters and as_of_date: its customers, their share of the'
+    ' date''s clustered customers, and the mean of each clustering feature (from marts.customer_segments;'
+    ' nulls left out, 2 decimals, return_rate 4).';
+"""
+
+REPORT = (
+    ReportSection(
+        title="marts.customer_segments as of {date}: customers by profit level",
+        mart="customer_segments",
+        query="select profit_level, count(*), count(r_score), round(avg(spend_last_year), 2),"
+        " round(avg(return_rate), 4), round(avg(clv_estimate), 2)"
+        " from marts.customer_segments where as_of_date = %(date)s group by 1 order by 1",
+        headers=("profit_level", "customers", "buyers", "avg_spend", "avg_return_rate", "avg_clv"),
+    ),
+    ReportSection(
+        title="marts.customer_cluster_profiles as of {date}",
+        mart="customer_cluster_profiles",
+        query="select cluster, customers, recency_days_mean, frequency_orders_last_year_mean, spend_last_year_mean,"
+        " return_rate_mean, distance_km_mean from marts.customer_cluster_profiles where as_of_date = %(date)s"
+        " order by cluster",
+        headers=("cluster", "customers", "recency", "orders", "spend", "return_rate", "distance_km"),
+    ),
+)
+
 SOURCE = Source(
     name="thelook",
     tables=TABLES,
     description="theLook e-commerce exports; customer features for segmentation",
     dag_ids=("thelook_daily", "customer_segments_weekly"),
+    generator="elt.generate.thelook:generate_thelook",
+    report=REPORT,
+    ddl=CLUSTER_TABLES_DDL,
 )
