@@ -67,7 +67,9 @@ def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., sub
         "DBT_PARTIAL_PARSE": "False",
     }
 
-    def run(*args: str, vars: str | None = None) -> subprocess.CompletedProcess:
+    def run(
+        *args: str, vars: str | None = None, extra_env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         command = [
             str(Path(sys.executable).parent / "dbt"),
             *args,
@@ -78,7 +80,9 @@ def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., sub
         ]
         if vars is not None:
             command += ["--vars", vars]
-        return subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600)
+        return subprocess.run(
+            command, env={**env, **(extra_env or {})}, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600
+        )
 
     return run
 

@@ -1,5 +1,6 @@
 """`make bench`: the loader against `psql \\copy` on the same 1,000,000-row voucher file, a whole
-vouchers_daily run, a full-size theLook snapshot through thelook_daily and customer_segments_weekly, and a
+vouchers_daily run, a full-size theLook snapshot through thelook_daily and customer_segments_weekly, the
+electronics store's full history (2.6M lines in one partition) then 90 daily runs on top of it, and a
 14-day backfill of every DAG run one partition at a time and 4 at a time (which must give the same warehouse).
 
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
@@ -18,9 +19,12 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from psycopg import sql
+
 from elt import config, load, localdb, runner, warehouse
 from elt.checksums import checksums
 from elt.generate.vouchers import COLUMNS, write_voucher_file
+from elt.sources import get_source
 
 DAY = date(2024, 1, 1)
 BACKFILL_START = date(2024, 1, 1)  # a Monday: 14 days are two weeks of customer_segments_weekly
@@ -35,21 +39,29 @@ def _time(action) -> float:
 
 
 LINEAGE_DEFAULTS = (
-    "_batch_id bigint default 1, _source_file text default 'vouchers/2024-01-01/vouchers.csv', "
+    "_batch_id bigint default 1, _source_file text default 'source/2024-01-01/file.csv', "
     "_source_row bigint default nextval('public.lineage_row'), _partition_date date default '2024-01-01', "
     "_loaded_at timestamptz default '2024-01-01 00:00:00+00'"
 )
 
 
-def bench_copy(params: warehouse.ServerParams, path: Path, rows: int, repeats: int) -> dict[str, float]:
+def bench_copy(
+    params: warehouse.ServerParams,
+    path: Path,
+    rows: int,
+    repeats: int,
+    source: str = "vouchers",
+    day: date = DAY,
+    file_columns: tuple[str, ...] = COLUMNS,
+) -> dict[str, float]:
     """Median seconds of `psql \\copy` (plain text table; the raw table's shape) and of the loader, interleaved."""
-    columns = ", ".join(f'"{c}" text' for c in COLUMNS)
+    columns = ", ".join(f'"{c}" text' for c in file_columns)
     with warehouse.connect(params, autocommit=True) as conn:
         conn.execute("drop table if exists public.copy_plain, public.copy_lineage; drop sequence if exists lineage_row")
         conn.execute(f"create table public.copy_plain ({columns})")
         conn.execute("create sequence public.lineage_row cache 10000")
         conn.execute(f"create table public.copy_lineage ({columns}, {LINEAGE_DEFAULTS})")
-    names = ", ".join(f'"{c}"' for c in COLUMNS)
+    names = ", ".join(f'"{c}"' for c in file_columns)
     psql = [localdb.psql_path(), params.libpq_url(), "-v", "ON_ERROR_STOP=1", "-qc"]
     landing = path.parents[2]
     times: dict[str, list[float]] = {"plain": [], "lineage": [], "loader": []}
@@ -59,14 +71,22 @@ def bench_copy(params: warehouse.ServerParams, path: Path, rows: int, repeats: i
                 conn.execute(f"truncate public.copy_{kind}")
             command = f"\\copy public.copy_{kind} ({names}) from '{path}' with (format csv, header true)"
             times[kind].append(_time(lambda command=command: subprocess.run([*psql, command], check=True)))
-        times["loader"].append(_time(lambda: load.load_partition("vouchers", DAY, landing, params)))
+        times["loader"].append(_time(lambda: load.load_partition(source, day, landing, params)))
         print(
             f"  run {attempt}: psql \\copy {times['plain'][-1]:.2f} s, into the raw table's shape "
             f"{times['lineage'][-1]:.2f} s, loader {times['loader'][-1]:.2f} s",
             flush=True,
         )
     with warehouse.connect(params) as conn:
-        loaded = conn.execute("select count(*) from raw_vouchers.voucher_assignments").fetchone()[0]
+        loaded = sum(
+            conn.execute(
+                sql.SQL("select count(*) from {} where _partition_date = %s").format(
+                    sql.Identifier(get_source(source).schema, table.name)
+                ),
+                (day,),
+            ).fetchone()[0]
+            for table in get_source(source).tables
+        )
     assert loaded == rows, f"loader loaded {loaded} rows, expected {rows}"
     return {kind: statistics.median(values) for kind, values in times.items()}
 
@@ -104,6 +124,7 @@ def bench_backfill(params: warehouse.ServerParams, tmp_path: Path, days: int, sc
     print(f"\nwriting {days} days of vouchers and theLook (scale {scale}) from {BACKFILL_START} ...", flush=True)
     generate("vouchers", landing, BACKFILL_START, days, seed=3)
     generate("thelook", landing, BACKFILL_START, days, seed=3, scale=scale)
+    generate("electronics", landing, BACKFILL_START, days, seed=3, scale=scale)
     end = BACKFILL_START + timedelta(days=days - 1)
     results = {}
     for at_once in (1, 4):
@@ -127,7 +148,7 @@ def bench_backfill(params: warehouse.ServerParams, tmp_path: Path, days: int, sc
             subprocess.run(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, check=True)
             seconds = time.perf_counter() - clock
         results[at_once] = (seconds, checksums(target))
-    runs = 2 * days + len({BACKFILL_START + timedelta(days=n) for n in range(0, days, 7)})
+    runs = 3 * days + len({BACKFILL_START + timedelta(days=n) for n in range(0, days, 7)})
     for at_once, (seconds, _) in results.items():
         print(f"{days}-day backfill of every DAG ({runs} runs), {at_once} at a time: {seconds:.0f} s")
     differing = sorted(name for name in results[1][1] if results[1][1][name] != results[4][1].get(name))
@@ -199,7 +220,15 @@ def bench_vouchers(params: warehouse.ServerParams, tmp_path: Path, rows: int, re
     print(f"writing {rows:,} voucher rows to {path.name} ...", flush=True)
     write_voucher_file(path, rows, seed=1, day=DAY, file_format="csv")
     print(f"  {path.stat().st_size / 1e6:.0f} MB", flush=True)
-    medians = bench_copy(params, path, rows, repeats)
+    _loader_against_copy(bench_copy(params, path, rows, repeats), rows)
+    if skip_dag:
+        return
+    _, env = dag_env(params, "warehouse_dag", landing, tmp_path / "state")
+    seconds = time_dag_run(env, "vouchers_daily", DAY)
+    print(f"vouchers_daily on {rows:,} rows: {seconds:.0f} s  (goal < 90 s: {'met' if seconds < 90 else 'NOT met'})")
+
+
+def _loader_against_copy(medians: dict[str, float], rows: int) -> None:
     copy_s, lineage_s, load_s = medians["plain"], medians["lineage"], medians["loader"]
     print(f"\npsql \\copy into a text table : {rows / copy_s:>10,.0f} rows/s  ({copy_s:.2f} s, median)")
     print(
@@ -209,21 +238,73 @@ def bench_vouchers(params: warehouse.ServerParams, tmp_path: Path, rows: int, re
     print(f"elt loader (COPY + lineage)  : {rows / load_s:>10,.0f} rows/s  ({load_s:.2f} s, median)")
     ratio = copy_s / load_s
     print(f"loader / \\copy               : {ratio:>10.2f}   (goal >= 0.70: {'met' if ratio >= 0.7 else 'NOT met'})")
-    if skip_dag:
-        return
-    _, env = dag_env(params, "warehouse_dag", landing, tmp_path / "state")
-    seconds = time_dag_run(env, "vouchers_daily", DAY)
-    print(f"vouchers_daily on {rows:,} rows: {seconds:.0f} s  (goal < 90 s: {'met' if seconds < 90 else 'NOT met'})")
+
+
+ELECTRONICS_HISTORY = (date(2020, 1, 5), date(2020, 11, 21))  # the real export's range
+ELECTRONICS_ARRIVED = date(2020, 11, 22)  # the partition of the first delivery
+
+
+def bench_electronics(params: warehouse.ServerParams, tmp_path: Path, rows: int, days: int, repeats: int) -> None:
+    """The full history in one partition (loader against \\copy, then the whole run), then `days` daily runs on
+    top of it: the first and the last daily run are timed alike (`elt run`), the ones between run as a backfill."""
+    from elt.generate.electronics import COLUMNS as ELECTRONICS_COLUMNS
+    from elt.generate.electronics import write_electronics_day, write_electronics_history
+
+    landing = tmp_path / "landing"
+    path = landing / "electronics" / ELECTRONICS_ARRIVED.isoformat() / "kz.csv"
+    print(
+        f"\nwriting {rows:,} electronics lines of {ELECTRONICS_HISTORY[0]} .. {ELECTRONICS_HISTORY[1]} ...", flush=True
+    )
+    write_electronics_history(path, *ELECTRONICS_HISTORY, seed=1, rows=rows)
+    print(f"  {path.stat().st_size / 1e6:.0f} MB", flush=True)
+    medians = bench_copy(params, path, rows, repeats, "electronics", ELECTRONICS_ARRIVED, ELECTRONICS_COLUMNS)
+    _loader_against_copy(medians, rows)
+    target, env = dag_env(params, "warehouse_electronics", landing, tmp_path / "state")
+    seconds = time_dag_run(env, "electronics_daily", ELECTRONICS_ARRIVED)
+    print(
+        f"electronics_daily on the history ({rows:,} lines): {seconds:.0f} s  (goal < 180 s: "
+        f"{'met' if seconds < 180 else 'NOT met'})"
+    )
+    daily = [ELECTRONICS_ARRIVED + timedelta(days=n) for n in range(1, days + 1)]
+    for day in daily:
+        write_electronics_day(landing / "electronics" / day.isoformat() / "purchases.csv", day, seed=1, scale=1.0)
+    first = time_dag_run(env, "electronics_daily", daily[0])
+    if len(daily) > 2:
+        log_path = config.state_dir() / "bench" / "electronics_backfill.log"
+        print(f"elt backfill electronics_daily {daily[1]} .. {daily[-2]} (log: {log_path}) ...", flush=True)
+        command = [
+            ELT,
+            "backfill",
+            "electronics_daily",
+            "--start",
+            daily[1].isoformat(),
+            "--end",
+            daily[-2].isoformat(),
+        ]
+        with log_path.open("w") as log_file:
+            subprocess.run(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, check=True)
+    last = time_dag_run(env, "electronics_daily", daily[-1])
+    with warehouse.connect(target) as conn:
+        lines = conn.execute("select count(*) from marts.electronics_order_lines").fetchone()[0]
+    ratio = last / first
+    print(
+        f"electronics_daily, daily run 1 ({daily[0]}): {first:.0f} s; run {len(daily)} ({daily[-1]}, {lines:,} lines"
+        f" in the fact): {last:.0f} s; ratio {ratio:.2f} (goal <= 1.2: {'met' if ratio <= 1.2 else 'NOT met'})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
-    parser.add_argument("--only", choices=["vouchers", "thelook", "backfill"], help="run one part of the benchmark")
+    parser.add_argument(
+        "--only", choices=["vouchers", "thelook", "electronics", "backfill"], help="run one part of the benchmark"
+    )
     parser.add_argument("--backfill-days", type=int, default=14, help="days of the backfill benchmark (default 14)")
     parser.add_argument("--rows", type=int, default=1_000_000, help="voucher rows (default 1,000,000)")
     parser.add_argument("--repeats", type=int, default=5, help="rounds of loader against \\copy (default 5)")
     parser.add_argument("--skip-dag", action="store_true", help="vouchers: only the loader against psql \\copy")
     parser.add_argument("--thelook-scale", type=float, default=1.0, help="theLook volume (1 = full size)")
+    parser.add_argument("--electronics-rows", type=int, default=2_633_521, help="lines of the electronics history")
+    parser.add_argument("--electronics-days", type=int, default=90, help="daily electronics runs after the history")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="elt-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -234,6 +315,10 @@ def main(argv: list[str] | None = None) -> int:
                 bench_vouchers(params, tmp_path / "vouchers", args.rows, args.repeats, args.skip_dag)
             if args.only in (None, "thelook"):
                 bench_thelook(params, tmp_path / "thelook", args.thelook_scale)
+            if args.only in (None, "electronics"):
+                bench_electronics(
+                    params, tmp_path / "electronics", args.electronics_rows, args.electronics_days, min(args.repeats, 3)
+                )
             if args.only in (None, "backfill"):
                 bench_backfill(params, tmp_path / "backfill", args.backfill_days, scale=0.01)
         finally:

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from elt import config
+from elt.sources import SOURCES
 
 PROBE = r"""
 import json, time
@@ -58,7 +59,9 @@ def dagbag(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_every_dag_imports_without_errors(dagbag: dict) -> None:
     assert dagbag["errors"] == {}
-    assert {"vouchers_daily", "thelook_daily", "customer_segments_weekly"} <= set(dagbag["dags"])
+    declared = {dag_id for source in SOURCES.values() for dag_id in source.dag_ids}
+    assert declared == {"vouchers_daily", "thelook_daily", "customer_segments_weekly", "electronics_daily"}
+    assert declared == set(dagbag["dags"])
 
 
 def test_parsing_all_dags_is_fast(dagbag: dict) -> None:

@@ -1,4 +1,5 @@
-"""thelook_daily and customer_segments_weekly end to end, through `elt backfill all`: freshness, idempotency."""
+"""thelook_daily and customer_segments_weekly end to end, through `elt backfill all` (every DAG): freshness,
+idempotency, the report."""
 
 from __future__ import annotations
 
@@ -42,12 +43,17 @@ def test_daily_loads_then_the_weekly_segments(
 ) -> None:
     generate("thelook", landing, START, LOADED_DAYS, seed=11, scale=0.002)
     generate("vouchers", landing, START, LOADED_DAYS, seed=11, rows_per_day=100)
+    generate("electronics", landing, START, LOADED_DAYS, seed=11, scale=0.002)
     last_day = START + timedelta(days=LOADED_DAYS - 1)
     # every DAG: the days first, then the week that starts in the range (its own group, on the same workers)
     result = elt("backfill", "all", "--start", START.isoformat(), "--end", last_day.isoformat())
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     finished = [line for line in result.stdout.splitlines() if line.startswith("[")]
-    daily = [f"{dag} {START + timedelta(days=n)}" for dag in ("thelook_daily", "vouchers_daily") for n in range(3)]
+    daily = [
+        f"{dag} {START + timedelta(days=n)}"
+        for dag in ("electronics_daily", "thelook_daily", "vouchers_daily")
+        for n in range(3)
+    ]
     assert sorted(line.split("] ")[1].split(":")[0] for line in finished[:-1]) == sorted(daily), result.stdout
     assert finished[-1].split("] ")[1].startswith(f"customer_segments_weekly {START}: success"), result.stdout
     loaded = state()
@@ -62,6 +68,9 @@ def test_daily_loads_then_the_weekly_segments(
     assert report.returncode == 0, report.stderr[-2000:]
     titles = [line for line in report.stdout.splitlines() if line.startswith("== ")]
     assert titles == [
+        f"== marts.electronics_sales_daily: the 7 days to {last_day} ==",
+        f"== marts.electronics_kpis as of {last_day} ==",
+        f"== marts.electronics_brand_ranking as of {last_day}: the top 5 brands per window ==",
         f"== marts.customer_segments as of {T}: customers by profit level ==",
         f"== marts.customer_cluster_profiles as of {T} ==",
         f"== marts.voucher_most_used as of {last_day} ==",

@@ -1,0 +1,112 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_rebuilt_dates('sale_date') }}",
+        indexes=[{'columns': ['grain', 'sale_date']}],
+    )
+}}
+
+-- depends_on: {{ ref('int_electronics__partition_sale_dates') }} (the sale dates to rebuild)
+-- Sales per sale date and loading partition, at three grains (the day's total, each brand, each product),
+-- so that a run's as-of marts sum what was known at its date (partition_date <= as_of_date) without
+-- rescanning order lines. An order is counted in the first partition that brought a line of it for
+-- that sale date (and brand, or product): summed over partitions, orders are distinct orders.
+{%- set rebuilt_only = ('sale_date in (' ~ electronics_rebuilt_dates() ~ ')') if is_incremental() else 'true' %}
+
+with
+
+order_lines as (
+
+    select * from {{ ref('electronics_order_lines') }}
+    where {{ rebuilt_only }}
+
+),
+
+first_seen as (
+
+    select
+        sale_date,
+        partition_date,
+        order_id,
+        product_id,
+        category_id,
+        category_code,
+        brand,
+        price,
+        partition_date = min(partition_date) over (partition by sale_date, order_id) as order_first_here,
+        partition_date = min(partition_date) over (partition by sale_date, order_id, brand) as brand_order_first_here,
+        partition_date = min(partition_date) over (
+            partition by sale_date, order_id, product_id
+        ) as product_order_first_here
+    from order_lines
+
+),
+
+totals as (
+
+    select
+        sale_date,
+        partition_date,
+        'total' as grain,
+        cast(null as text) as brand,
+        cast(null as bigint) as product_id,
+        cast(null as bigint) as category_id,
+        cast(null as text) as category_code,
+        coalesce(sum(price), 0) as revenue,
+        count(*) as units,
+        count(distinct order_id) filter (where order_first_here) as orders
+    from first_seen
+    group by sale_date, partition_date
+
+),
+
+brands as (
+
+    select
+        sale_date,
+        partition_date,
+        'brand' as grain,
+        brand,
+        cast(null as bigint) as product_id,
+        cast(null as bigint) as category_id,
+        cast(null as text) as category_code,
+        coalesce(sum(price), 0) as revenue,
+        count(*) as units,
+        count(distinct order_id) filter (where brand_order_first_here) as orders
+    from first_seen
+    where brand is not null
+    group by sale_date, partition_date, brand
+
+),
+
+products as (
+
+    select
+        sale_date,
+        partition_date,
+        'product' as grain,
+        max(brand) as brand,
+        product_id,
+        max(category_id) as category_id,
+        max(category_code) as category_code,
+        coalesce(sum(price), 0) as revenue,
+        count(*) as units,
+        count(distinct order_id) filter (where product_order_first_here) as orders
+    from first_seen
+    group by sale_date, partition_date, product_id
+
+),
+
+final as (
+
+    select * from totals
+    union all
+    select * from brands
+    union all
+    select * from products
+
+)
+
+select * from final

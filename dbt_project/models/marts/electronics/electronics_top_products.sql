@@ -1,0 +1,79 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        full_refresh=false,
+        pre_hook="{{ delete_partition('as_of_date') }}",
+        indexes=[{'columns': ['as_of_date', 'window_weeks']}],
+    )
+}}
+
+-- The 20 products with the highest revenue over the 4, 12, 24 and 52 weeks that end at the run's
+-- data_interval_end (exclusive), as known at the run; a tie goes to the smaller product id.
+with
+
+known_sales as (
+
+    select * from {{ ref('int_electronics__sales_by_partition') }}
+    where grain = 'product' and partition_date <= {{ run_date() }}
+
+),
+
+windows as (
+
+    select
+        weeks as window_weeks,
+        {{ data_interval_end() }} - 7 * weeks as current_start
+    from unnest(array[4, 12, 24, 52]) as weeks
+
+),
+
+product_windows as (
+
+    select
+        windows.window_weeks,
+        known_sales.product_id,
+        max(known_sales.category_id) as category_id,
+        max(known_sales.category_code) as category_code,
+        max(known_sales.brand) as brand,
+        sum(known_sales.revenue) as revenue,
+        sum(known_sales.units) as units,
+        sum(known_sales.orders) as orders
+    from windows
+    inner join known_sales
+        on
+            windows.current_start <= known_sales.sale_date
+            and known_sales.sale_date < {{ data_interval_end() }}
+    group by windows.window_weeks, known_sales.product_id
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by window_weeks order by revenue desc, product_id asc) as revenue_rank
+    from product_windows
+
+),
+
+final as (
+
+    select
+        {{ run_date() }} as as_of_date,
+        window_weeks,
+        cast(revenue_rank as integer) as rank,
+        product_id,
+        category_id,
+        category_code,
+        brand,
+        revenue,
+        cast(units as bigint) as units,
+        cast(orders as bigint) as orders
+    from ranked
+    where revenue_rank <= 20
+
+)
+
+select * from final
