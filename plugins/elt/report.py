@@ -14,7 +14,7 @@ from elt.sources import SOURCES, ReportSection
 
 def _cell(value: str, width: int) -> str:
     """Numbers right-aligned, text left-aligned."""
-    return value.rjust(width) if value.replace(".", "").isdigit() else value.ljust(width)
+    return value.rjust(width) if value.removeprefix("-").replace(".", "").isdigit() else value.ljust(width)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
