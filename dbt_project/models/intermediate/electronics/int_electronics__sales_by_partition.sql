@@ -3,7 +3,10 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_rebuilt_dates('sale_date') }}",
+        pre_hook=[
+            "{{ delete_rebuilt_dates('sale_date') }}",
+            "set local work_mem = '64MB'",
+        ],
         indexes=[{'columns': ['grain', 'sale_date']}],
     )
 }}
