@@ -32,6 +32,16 @@
 {%- endmacro %}
 
 
+{# The filter of the lines a model rebuilt by sale date reads: the rebuilt dates' (every line on a first build). #}
+{% macro electronics_rebuilt_only() -%}
+    {%- if is_incremental() -%}
+        sale_date in ({{ electronics_rebuilt_dates() }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#
     Pre-hook of the models rebuilt by sale date: on an incremental run, delete the rows of the sale
     dates (or months) the run rebuilds; in the build's transaction, like delete_partition.

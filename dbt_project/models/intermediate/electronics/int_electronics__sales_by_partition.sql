@@ -16,14 +16,13 @@
 -- so that a run's as-of marts sum what was known at its date (partition_date <= as_of_date) without
 -- rescanning order lines. An order is counted in the first partition that brought a line of it for
 -- that sale date (and brand, or product): summed over partitions, orders are distinct orders.
-{%- set rebuilt_only = ('sale_date in (' ~ electronics_rebuilt_dates() ~ ')') if is_incremental() else 'true' %}
 
 with
 
 order_lines as (
 
     select * from {{ ref('electronics_order_lines') }}
-    where {{ rebuilt_only }}
+    where {{ electronics_rebuilt_only() }}
 
 ),
 

@@ -10,14 +10,13 @@
 
 -- depends_on: {{ ref('int_electronics__partition_sale_dates') }} (the sale dates to rebuild)
 -- Rebuilt only for the sale dates the run's partition touches, from every partition's lines.
-{%- set rebuilt_only = ('sale_date in (' ~ electronics_rebuilt_dates() ~ ')') if is_incremental() else 'true' %}
 
 with
 
 order_lines as (
 
     select * from {{ ref('electronics_order_lines') }}
-    where {{ rebuilt_only }}
+    where {{ electronics_rebuilt_only() }}
 
 ),
 
