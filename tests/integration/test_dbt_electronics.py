@@ -107,6 +107,10 @@ QUARANTINED = {(6, "event_time_not_placeholder"), (7, "order_id_is_integer"), (1
                (14, "price_is_non_negative_number")}  # fmt: skip
 
 
+AS_OF_MARTS = ("electronics_kpis", "electronics_brand_ranking", "electronics_top_products")
+KPI_COLUMNS = "as_of_date, year, revenue_ytd, orders_ytd, avg_order_value_ytd, revenue_same_period_last_year"
+
+
 def land(landing: Path, day: date, name: str, lines: list[str]) -> None:
     folder = landing / "electronics" / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
@@ -134,7 +138,7 @@ def marts(conn: psycopg.Connection) -> dict[str, list[tuple]]:
         "daily": rows("select * from marts.electronics_sales_daily order by 1"),
         "monthly": rows("select * from marts.electronics_sales_monthly order by 1"),
         "hourly": rows("select * from marts.electronics_sales_hourly order by 1, 2"),
-        "kpis": rows("select * from marts.electronics_kpis order by 1"),
+        "kpis": rows(f"select {KPI_COLUMNS} from marts.electronics_kpis order by 1"),
         "brands": rows("select * from marts.electronics_brand_ranking order by 1, 2, rank"),
         "products": rows("select * from marts.electronics_top_products order by 1, 2, rank"),
         "lines": rows("select * from marts.electronics_order_lines order by partition_date, source_row"),
@@ -203,6 +207,58 @@ def test_hand_made_partitions_give_hand_computed_marts(
     # the lines are the same, under the new batches of the re-loads
     drop_batch = [(r[0], r[1], r[2], *r[4:]) for r in state["lines"]]
     assert [(r[0], r[1], r[2], *r[4:]) for r in again["lines"]] == drop_batch
+
+
+def test_partitions_committing_out_of_order_give_each_date_its_as_of_rows(
+    landing: Path, run_dbt: Callable[..., subprocess.CompletedProcess]
+) -> None:
+    """A backfill running two dates at once can finish the later, small one first: the earlier partition's run
+    must then rebuild the later date's as-of rows, which were made without it."""
+    land(landing, P2, "purchases.csv", DAILY)
+    run_partition(run_dbt, P2)
+    with warehouse.connect() as conn:
+        assert conn.execute(f"select {KPI_COLUMNS} from marts.electronics_kpis").fetchall() == [
+            (P2, 2020, D("250.50"), 3, D("83.50"), D("0")),  # only what P2 brought
+        ]
+    land(landing, P1, "kz.csv", FIRST_DELIVERY)
+    run_partition(run_dbt, P1)
+
+    def as_of_rows(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+        return {
+            table: conn.execute(
+                f"select xmin::text, * from marts.{table} where as_of_date = %s order by 2, 3, 4", (P2,)
+            ).fetchall()
+            for table in AS_OF_MARTS
+        }
+
+    with warehouse.connect() as conn:
+        assert conn.execute(f"select {KPI_COLUMNS} from marts.electronics_kpis order by 1").fetchall() == KPIS
+        assert brands(conn, P2, 4) == BRANDS_4_WEEKS[P2]
+        assert brands(conn, P1, 4) == BRANDS_4_WEEKS[P1]
+        before = as_of_rows(conn)
+
+    # re-running the earlier partition with the same file leaves the later date's rows as they are (not rewritten)
+    run_partition(run_dbt, P1)
+    with warehouse.connect() as conn:
+        assert as_of_rows(conn) == before
+    # with a changed file, the later date is rebuilt: without the 2020-01-10 line, 300.00 less this year
+    land(landing, P1, "kz.csv", [line for line in FIRST_DELIVERY if not line.startswith("2020-01-10")])
+    run_partition(run_dbt, P1)
+    with warehouse.connect() as conn:
+        assert conn.execute(
+            f"select {KPI_COLUMNS} from marts.electronics_kpis where as_of_date = %s", (P2,)
+        ).fetchall() == [(P2, 2020, D("1001.00"), 8, D("125.13"), D("150.00"))]
+        # a mart built before rows had a fingerprint gets the column, and its later dates are rebuilt once
+        for table in AS_OF_MARTS:
+            conn.execute(f"alter table marts.{table} drop column inputs_fingerprint")
+        before = as_of_rows(conn)
+    run_partition(run_dbt, P1)
+    with warehouse.connect() as conn:
+        after = as_of_rows(conn)
+        for table in AS_OF_MARTS:
+            assert {row[0] for row in after[table]}.isdisjoint(row[0] for row in before[table]), table
+            assert [row[1:-1] for row in after[table]] == [row[1:] for row in before[table]], table
+            assert all(row[-1] for row in after[table]), table
 
 
 def test_a_changed_file_rebuilds_the_dates_its_old_lines_fell_on(

@@ -2,37 +2,53 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         full_refresh=false,
-        pre_hook="{{ delete_partition('as_of_date') }}",
+        pre_hook=[
+            "{{ prepare_electronics_as_of_builds() }}",
+            "{{ delete_electronics_as_of_builds() }}",
+        ],
         indexes=[{'columns': ['as_of_date', 'window_weeks']}],
     )
 }}
 
 -- Brands ranked by revenue over the 4, 12, 24 and 52 weeks that end at the run's data_interval_end
--- (exclusive), against the window of equal length just before, as known at the run.
+-- (exclusive), against the window of equal length just before, as known at the run. A build also
+-- remakes later dates whose inputs changed (see prepare_electronics_as_of_builds).
 with
+
+as_of as (
+
+    select * from {{ electronics_as_of_builds() }}
+
+),
 
 known_sales as (
 
     select * from {{ ref('int_electronics__sales_by_partition') }}
-    where grain = 'brand' and partition_date <= {{ run_date() }}
+    where grain = 'brand'
 
 ),
 
 windows as (
 
     select
+        as_of.as_of_date,
+        as_of.inputs_fingerprint,
+        as_of.period_end,
         weeks as window_weeks,
-        {{ data_interval_end() }} - 7 * weeks as current_start,
-        {{ data_interval_end() }} - 14 * weeks as previous_start
-    from unnest(array[4, 12, 24, 52]) as weeks
+        as_of.period_end - 7 * weeks as current_start,
+        as_of.period_end - 14 * weeks as previous_start
+    from as_of
+    cross join unnest(array[4, 12, 24, 52]) as weeks
 
 ),
 
 brand_windows as (
 
     select
+        windows.as_of_date,
+        windows.inputs_fingerprint,
         windows.window_weeks,
         known_sales.brand,
         sum(known_sales.revenue) filter (where known_sales.sale_date >= windows.current_start) as revenue,
@@ -43,9 +59,10 @@ brand_windows as (
     from windows
     inner join known_sales
         on
-            windows.previous_start <= known_sales.sale_date
-            and known_sales.sale_date < {{ data_interval_end() }}
-    group by windows.window_weeks, known_sales.brand
+            windows.as_of_date >= known_sales.partition_date
+            and windows.previous_start <= known_sales.sale_date
+            and windows.period_end > known_sales.sale_date
+    group by windows.as_of_date, windows.inputs_fingerprint, windows.window_weeks, known_sales.brand
 
 ),
 
@@ -55,10 +72,10 @@ ranked as (
         *,
         -- rank 1 is the highest revenue; a tie goes to the brand name in alphabetical order
         row_number() over (
-            partition by window_weeks, sold_in_window order by revenue desc, brand asc
+            partition by as_of_date, window_weeks, sold_in_window order by revenue desc, brand asc
         ) as current_rank,
         row_number() over (
-            partition by window_weeks, sold_before order by previous_revenue desc, brand asc
+            partition by as_of_date, window_weeks, sold_before order by previous_revenue desc, brand asc
         ) as before_rank
     from brand_windows
 
@@ -67,7 +84,7 @@ ranked as (
 final as (
 
     select
-        {{ run_date() }} as as_of_date,
+        as_of_date,
         window_weeks,
         brand,
         revenue,
@@ -76,7 +93,8 @@ final as (
         previous_revenue,
         cast(case when sold_before then before_rank end as integer) as previous_rank,
         cast(case when sold_before then before_rank - current_rank end as integer) as rank_change,
-        round(100 * (revenue - previous_revenue) / nullif(previous_revenue, 0), 2) as revenue_change_pct
+        round(100 * (revenue - previous_revenue) / nullif(previous_revenue, 0), 2) as revenue_change_pct,
+        inputs_fingerprint
     from ranked
     where sold_in_window
 

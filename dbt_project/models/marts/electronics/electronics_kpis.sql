@@ -2,33 +2,45 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         full_refresh=false,
-        pre_hook="{{ delete_partition('as_of_date') }}",
+        pre_hook=[
+            "{{ prepare_electronics_as_of_builds() }}",
+            "{{ delete_electronics_as_of_builds() }}",
+        ],
         indexes=[{'columns': ['as_of_date'], 'unique': true}],
     )
 }}
 
 -- One row per run: the year to date of the run's date, against the same days of the year before, as
--- known at the run (lines of partitions up to its date), so a backfill reproduces the row.
+-- known at the run (lines of partitions up to its date), so a backfill reproduces the row. A build also
+-- remakes later dates whose inputs changed (see prepare_electronics_as_of_builds).
 with
+
+as_of as (
+
+    select * from {{ electronics_as_of_builds() }}
+
+),
 
 known_sales as (
 
     select * from {{ ref('int_electronics__sales_by_partition') }}
-    where grain = 'total' and partition_date <= {{ run_date() }}
+    where grain = 'total'
 
 ),
 
 periods as (
 
     select
-        {{ run_date() }} as as_of_date,
-        cast(extract(year from {{ run_date() }}) as integer) as year,  -- noqa: RF04
-        cast(date_trunc('year', {{ run_date() }}) as date) as year_start,
-        {{ data_interval_end() }} as period_end,
-        cast(date_trunc('year', {{ run_date() }}) - interval '1 year' as date) as last_year_start,
-        cast({{ data_interval_end() }} - interval '1 year' as date) as last_year_end
+        as_of_date,
+        inputs_fingerprint,
+        cast(extract(year from as_of_date) as integer) as year,  -- noqa: RF04
+        cast(date_trunc('year', as_of_date) as date) as year_start,
+        period_end,
+        cast(date_trunc('year', as_of_date) - interval '1 year' as date) as last_year_start,
+        cast(period_end - interval '1 year' as date) as last_year_end
+    from as_of
 
 ),
 
@@ -36,6 +48,7 @@ totals as (
 
     select
         periods.as_of_date,
+        periods.inputs_fingerprint,
         periods.year,
         coalesce(sum(known_sales.revenue) filter (
             where known_sales.sale_date >= periods.year_start and known_sales.sale_date < periods.period_end
@@ -49,9 +62,10 @@ totals as (
     from periods
     left join known_sales
         on
-            periods.last_year_start <= known_sales.sale_date
+            periods.as_of_date >= known_sales.partition_date
+            and periods.last_year_start <= known_sales.sale_date
             and periods.period_end > known_sales.sale_date
-    group by periods.as_of_date, periods.year
+    group by periods.as_of_date, periods.inputs_fingerprint, periods.year
 
 ),
 
@@ -63,7 +77,8 @@ final as (
         revenue_ytd,
         cast(orders_ytd as bigint) as orders_ytd,
         round(revenue_ytd / nullif(orders_ytd, 0), 2) as avg_order_value_ytd,
-        revenue_same_period_last_year
+        revenue_same_period_last_year,
+        inputs_fingerprint
     from totals
 
 )

@@ -7,3 +7,9 @@
 {% macro previous_relation(schema, identifier) -%}
     {{ return(adapter.get_relation(database=target.database, schema=schema, identifier=identifier)) }}
 {%- endmacro %}
+
+
+{# Whether `relation` (which exists) has a column named `column`: for a model whose columns grew since it was built. #}
+{% macro relation_has_column(relation, column) -%}
+    {{ return(column in (adapter.get_columns_in_relation(relation) | map(attribute='name') | list)) }}
+{%- endmacro %}
