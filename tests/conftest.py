@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
@@ -15,6 +16,9 @@ import pytest
 
 from elt import localdb, warehouse
 from elt.config import DBT_PROJECT_DIR, PROJECT_DIR
+from elt.load import load_partition
+from elt.quality import validate_table
+from elt.sources import get_source
 from elt.warehouse import ServerParams
 
 
@@ -83,6 +87,24 @@ def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., sub
         return subprocess.run(
             command, env={**env, **(extra_env or {})}, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600
         )
+
+    return run
+
+
+@pytest.fixture
+def run_partition(landing: Path, run_dbt: Callable[..., subprocess.CompletedProcess]) -> Callable[..., None]:
+    """What a source's daily DAG does for a partition, below Airflow: load the landed files, validate each table, dbt
+    build of the source's tag. (The validation task would also fail over a suite's error share, which a hand-made
+    file may exceed: only the validation itself is run.)"""
+
+    def run(source_name: str, day: date, extra_env: dict[str, str] | None = None) -> None:
+        load_partition(source_name, day, landing)
+        source = get_source(source_name)
+        for table in source.tables:
+            validate_table(source, table, day)
+        dates = f"{{run_date: '{day}', data_interval_end: '{day + timedelta(days=1)}'}}"
+        result = run_dbt("build", "--select", f"tag:{source_name}", vars=dates, extra_env=extra_env)
+        assert result.returncode == 0, result.stdout[-5000:]
 
     return run
 

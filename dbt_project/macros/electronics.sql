@@ -58,88 +58,13 @@
 
 
 {#
-    The as-of marts (rows per as_of_date, from the partitions loaded up to that date) stay right when
-    partitions commit out of order: a backfill running several dates at once, or a re-run of an old date
-    whose file changed. Each build rebuilds its run's date, and every later date already in the mart whose
-    inputs changed since it was built. A date's inputs fingerprint covers each partition up to it: its
-    daily totals and the content (sha256) of the files it was loaded from. So a re-run of unchanged files
-    rebuilds nothing else, and the last build of the partition that committed last fixes what came before.
-    The dates a build makes are listed once, in a temporary table (electronics_as_of_builds), by the first
-    pre-hook: its delete and its select then agree whatever commits meanwhile. Used in the as-of marts as:
-        pre_hook=["{{ prepare_electronics_as_of_builds() }}", "{{ delete_electronics_as_of_builds() }}"]
+    What an electronics as-of date is computed from, for prepare_as_of_builds: each partition's daily
+    totals and the hash of the files it was loaded from.
 #}
-{% macro electronics_as_of_builds() -%}
-    pg_temp.electronics_as_of_builds
-{%- endmacro %}
-
-
-{#
-    Pre-hook: list the as_of_dates this build makes (with the end of each date's window and its inputs
-    fingerprint) in electronics_as_of_builds, dropped at the build's commit.
-#}
-{% macro prepare_electronics_as_of_builds() -%}
-    create temporary table electronics_as_of_builds on commit drop as
-    with
-
-    candidates as (
-        select {{ run_date() }} as as_of_date
-        union
-        select distinct as_of_date from {{ electronics_as_of_built() }} as built
-        where as_of_date > {{ run_date() }}
-    ),
-
-    fingerprints as (
-        select
-            candidates.as_of_date,
-            md5(coalesce(string_agg(
-                concat_ws(
-                    ':', known.partition_date, known.sale_date, known.files_fingerprint,
-                    known.revenue, known.units, known.orders
-                ),
-                ',' order by known.partition_date, known.sale_date
-            ), '')) as inputs_fingerprint
-        from candidates
-        left join {{ ref('int_electronics__sales_by_partition') }} as known
-            on known.grain = 'total' and candidates.as_of_date >= known.partition_date
-        group by candidates.as_of_date
-    )
-
+{% macro electronics_as_of_inputs() -%}
     select
-        as_of_date,
-        as_of_date + ({{ data_interval_end() }} - {{ run_date() }}) as period_end,
-        inputs_fingerprint
-    from fingerprints
-    where
-        as_of_date = {{ run_date() }}
-        or not exists (
-            select from {{ electronics_as_of_built() }} as built
-            where
-                built.as_of_date = fingerprints.as_of_date
-                and built.inputs_fingerprint = fingerprints.inputs_fingerprint
-        )
-{%- endmacro %}
-
-
-{#
-    The mart's rows as built so far (as_of_date, inputs_fingerprint): none on a first build, and no
-    fingerprint in a mart built before rows had one (so each of its later dates is rebuilt once).
-#}
-{% macro electronics_as_of_built() -%}
-    {%- if not is_incremental() -%}
-        (select cast(null as date) as as_of_date, cast(null as text) as inputs_fingerprint where false)
-    {%- elif relation_has_column(this, 'inputs_fingerprint') -%}
-        {{ this }}
-    {%- else -%}
-        (select as_of_date, cast(null as text) as inputs_fingerprint from {{ this }})
-    {%- endif -%}
-{%- endmacro %}
-
-
-{# Pre-hook, after prepare_electronics_as_of_builds: delete the rows of the dates this build makes. #}
-{% macro delete_electronics_as_of_builds() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }} where as_of_date in (select as_of_date from {{ electronics_as_of_builds() }})
-    {%- else -%}
-        select 1
-    {%- endif -%}
+        partition_date,
+        concat_ws(':', sale_date, files_fingerprint, revenue, units, orders) as input
+    from {{ ref('int_electronics__sales_by_partition') }}
+    where grain = 'total'
 {%- endmacro %}

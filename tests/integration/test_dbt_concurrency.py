@@ -271,9 +271,7 @@ def test_concurrent_runs_never_collide_and_equal_sequential_runs(
     sequential = concurrent.database(f"{concurrent.dbname}_seq")
     with psycopg.connect(admin, autocommit=True) as conn:
         # the validation's connection pool (GX) is still open: a template must have no one connected
-        conn.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (concurrent.dbname,)
-        )
+        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (concurrent.dbname,))
         conn.execute(f'create database "{sequential.dbname}" template "{concurrent.dbname}"')
     try:
         results = _run(concurrent, sequential, tmp_path / "dbt")

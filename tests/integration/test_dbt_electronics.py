@@ -20,9 +20,6 @@ from pathlib import Path
 import psycopg
 
 from elt import warehouse
-from elt.load import load_partition
-from elt.quality import validate_table
-from elt.sources import get_source
 
 P1, P2 = date(2020, 3, 2), date(2020, 3, 3)
 HEADER = "event_time,order_id,product_id,category_id,category_code,brand,price,user_id"
@@ -117,19 +114,6 @@ def land(landing: Path, day: date, name: str, lines: list[str]) -> None:
     (folder / name).write_text("\n".join([HEADER, *lines]) + "\n")
 
 
-def run_partition(run_dbt: Callable[..., subprocess.CompletedProcess], day: date, **dbt: dict) -> None:
-    """What electronics_daily does for a partition: load, validate, dbt build of the tag. (The validation of a file
-    this small is over the suite's error share, which would fail the task: the table's validation is run alone.)"""
-    load_partition("electronics", day)
-    source = get_source("electronics")
-    validate_table(source, source.table("purchases"), day)
-    end = date.fromordinal(day.toordinal() + 1)
-    result = run_dbt(
-        "build", "--select", "tag:electronics", vars=f"{{run_date: '{day}', data_interval_end: '{end}'}}", **dbt
-    )
-    assert result.returncode == 0, result.stdout[-5000:]
-
-
 def marts(conn: psycopg.Connection) -> dict[str, list[tuple]]:
     def rows(query: str) -> list[tuple]:
         return conn.execute(query).fetchall()
@@ -153,11 +137,9 @@ def brands(conn: psycopg.Connection, as_of: date, weeks: int) -> list[tuple]:
     ).fetchall()
 
 
-def test_hand_made_partitions_give_hand_computed_marts(
-    landing: Path, run_dbt: Callable[..., subprocess.CompletedProcess]
-) -> None:
+def test_hand_made_partitions_give_hand_computed_marts(landing: Path, run_partition: Callable[..., None]) -> None:
     land(landing, P1, "kz.csv", FIRST_DELIVERY)
-    run_partition(run_dbt, P1)
+    run_partition("electronics", P1)
     with warehouse.connect() as conn:
         assert conn.execute(
             "select sale_date, revenue, orders, units, customers, avg_order_value"
@@ -188,7 +170,7 @@ def test_hand_made_partitions_give_hand_computed_marts(
         assert conn.execute("select count(*) from marts.electronics_order_lines").fetchone()[0] == 11
 
     land(landing, P2, "purchases.csv", DAILY)
-    run_partition(run_dbt, P2)
+    run_partition("electronics", P2)
     with warehouse.connect() as conn:
         state = marts(conn)
         assert state["daily"] == SALES_DAILY
@@ -199,8 +181,8 @@ def test_hand_made_partitions_give_hand_computed_marts(
         assert brands(conn, P1, 4) == BRANDS_4_WEEKS[P1], "a later partition changed an earlier run's ranking"
 
     # a re-run of the last partition, then of the first after it, changes nothing
-    run_partition(run_dbt, P2)
-    run_partition(run_dbt, P1)
+    run_partition("electronics", P2)
+    run_partition("electronics", P1)
     with warehouse.connect() as conn:
         again = marts(conn)
     assert {k: v for k, v in again.items() if k != "lines"} == {k: v for k, v in state.items() if k != "lines"}
@@ -210,18 +192,18 @@ def test_hand_made_partitions_give_hand_computed_marts(
 
 
 def test_partitions_committing_out_of_order_give_each_date_its_as_of_rows(
-    landing: Path, run_dbt: Callable[..., subprocess.CompletedProcess]
+    landing: Path, run_partition: Callable[..., None]
 ) -> None:
     """A backfill running two dates at once can finish the later, small one first: the earlier partition's run
     must then rebuild the later date's as-of rows, which were made without it."""
     land(landing, P2, "purchases.csv", DAILY)
-    run_partition(run_dbt, P2)
+    run_partition("electronics", P2)
     with warehouse.connect() as conn:
         assert conn.execute(f"select {KPI_COLUMNS} from marts.electronics_kpis").fetchall() == [
             (P2, 2020, D("250.50"), 3, D("83.50"), D("0")),  # only what P2 brought
         ]
     land(landing, P1, "kz.csv", FIRST_DELIVERY)
-    run_partition(run_dbt, P1)
+    run_partition("electronics", P1)
 
     def as_of_rows(conn: psycopg.Connection) -> dict[str, list[tuple]]:
         return {
@@ -238,12 +220,12 @@ def test_partitions_committing_out_of_order_give_each_date_its_as_of_rows(
         before = as_of_rows(conn)
 
     # re-running the earlier partition with the same file leaves the later date's rows as they are (not rewritten)
-    run_partition(run_dbt, P1)
+    run_partition("electronics", P1)
     with warehouse.connect() as conn:
         assert as_of_rows(conn) == before
     # with a changed file, the later date is rebuilt: without the 2020-01-10 line, 300.00 less this year
     land(landing, P1, "kz.csv", [line for line in FIRST_DELIVERY if not line.startswith("2020-01-10")])
-    run_partition(run_dbt, P1)
+    run_partition("electronics", P1)
     with warehouse.connect() as conn:
         assert conn.execute(
             f"select {KPI_COLUMNS} from marts.electronics_kpis where as_of_date = %s", (P2,)
@@ -252,7 +234,7 @@ def test_partitions_committing_out_of_order_give_each_date_its_as_of_rows(
         for table in AS_OF_MARTS:
             conn.execute(f"alter table marts.{table} drop column inputs_fingerprint")
         before = as_of_rows(conn)
-    run_partition(run_dbt, P1)
+    run_partition("electronics", P1)
     with warehouse.connect() as conn:
         after = as_of_rows(conn)
         for table in AS_OF_MARTS:
@@ -262,13 +244,13 @@ def test_partitions_committing_out_of_order_give_each_date_its_as_of_rows(
 
 
 def test_a_changed_file_rebuilds_the_dates_its_old_lines_fell_on(
-    landing: Path, run_dbt: Callable[..., subprocess.CompletedProcess]
+    landing: Path, run_partition: Callable[..., None]
 ) -> None:
     land(landing, P1, "kz.csv", FIRST_DELIVERY)
-    run_partition(run_dbt, P1)
+    run_partition("electronics", P1)
     # the partition's file is replaced by one without the 2020-01-10 line: that date must disappear
     land(landing, P1, "kz.csv", [line for line in FIRST_DELIVERY if not line.startswith("2020-01-10")])
-    run_partition(run_dbt, P1)
+    run_partition("electronics", P1)
     with warehouse.connect() as conn:
         days = [row[0] for row in conn.execute("select sale_date from marts.electronics_sales_daily order by 1")]
         months = conn.execute("select month, revenue from marts.electronics_sales_monthly order by 1").fetchall()
@@ -277,10 +259,10 @@ def test_a_changed_file_rebuilds_the_dates_its_old_lines_fell_on(
 
 
 def test_sale_dates_and_hours_follow_the_store_time_zone(
-    landing: Path, run_dbt: Callable[..., subprocess.CompletedProcess]
+    landing: Path, run_partition: Callable[..., None], run_dbt: Callable[..., subprocess.CompletedProcess]
 ) -> None:
     land(landing, P1, "kz.csv", FIRST_DELIVERY)
-    run_partition(run_dbt, P1, extra_env={"ELECTRONICS_TIMEZONE": "Asia/Almaty"})  # UTC+6 in 2020
+    run_partition("electronics", P1, extra_env={"ELECTRONICS_TIMEZONE": "Asia/Almaty"})  # UTC+6 in 2020
     with warehouse.connect() as conn:
         lines = conn.execute(
             "select source_row, sale_date, sale_hour from marts.electronics_order_lines where source_row in (8, 15)"

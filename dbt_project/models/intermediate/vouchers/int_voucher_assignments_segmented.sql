@@ -1,4 +1,4 @@
--- Ephemeral: depends on the run's as-of date, so it is inlined into the mart rather than stored.
+-- Ephemeral: depends on the dates the mart's build makes (its pre-hook lists them), so it is inlined into the mart.
 with
 
 assignments as (
@@ -15,7 +15,8 @@ segments as (
 
 as_of as (
 
-    select {{ run_date() }} as as_of_date
+    -- the run's date, and later dates whose inputs changed (macros/as_of_builds.sql)
+    select as_of_date from {{ as_of_builds() }}
 
 ),
 

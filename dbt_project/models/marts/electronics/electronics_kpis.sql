@@ -5,8 +5,8 @@
         on_schema_change='append_new_columns',
         full_refresh=false,
         pre_hook=[
-            "{{ prepare_electronics_as_of_builds() }}",
-            "{{ delete_electronics_as_of_builds() }}",
+            "{{ prepare_as_of_builds(electronics_as_of_inputs()) }}",
+            "{{ delete_as_of_builds() }}",
         ],
         indexes=[{'columns': ['as_of_date'], 'unique': true}],
     )
@@ -14,12 +14,12 @@
 
 -- One row per run: the year to date of the run's date, against the same days of the year before, as
 -- known at the run (lines of partitions up to its date), so a backfill reproduces the row. A build also
--- remakes later dates whose inputs changed (see prepare_electronics_as_of_builds).
+-- remakes later dates whose inputs changed (see macros/as_of_builds.sql).
 with
 
 as_of as (
 
-    select * from {{ electronics_as_of_builds() }}
+    select * from {{ as_of_builds() }}
 
 ),
 

@@ -5,8 +5,8 @@
         on_schema_change='append_new_columns',
         full_refresh=false,
         pre_hook=[
-            "{{ prepare_electronics_as_of_builds() }}",
-            "{{ delete_electronics_as_of_builds() }}",
+            "{{ prepare_as_of_builds(electronics_as_of_inputs()) }}",
+            "{{ delete_as_of_builds() }}",
         ],
         indexes=[{'columns': ['as_of_date', 'window_weeks']}],
     )
@@ -14,12 +14,12 @@
 
 -- The 20 products with the highest revenue over the 4, 12, 24 and 52 weeks that end at the run's
 -- data_interval_end (exclusive), as known at the run; a tie goes to the smaller product id. A build also
--- remakes later dates whose inputs changed (see prepare_electronics_as_of_builds).
+-- remakes later dates whose inputs changed (see macros/as_of_builds.sql).
 with
 
 as_of as (
 
-    select * from {{ electronics_as_of_builds() }}
+    select * from {{ as_of_builds() }}
 
 ),
 

@@ -2,9 +2,12 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         full_refresh=false,
-        pre_hook="{{ delete_partition('as_of_date') }}",
+        pre_hook=[
+            "{{ prepare_as_of_builds(vouchers_as_of_inputs()) }}",
+            "{{ delete_as_of_builds() }}",
+        ],
         post_hook="{{ create_most_used_voucher_function() }}",
         indexes=[
             {'columns': ['as_of_date']},
@@ -14,8 +17,15 @@
 }}
 
 -- depends_on: {{ ref('voucher_segments') }} (read by marts.most_used_voucher, created in the post-hook)
+-- A build makes the run's date, and later dates whose inputs changed (macros/as_of_builds.sql).
 
 with
+
+builds as (
+
+    select * from {{ as_of_builds() }}
+
+),
 
 segmented as (
 
@@ -61,15 +71,17 @@ ranked as (
 final as (
 
     select
-        as_of_date,
-        country_code,
-        segment_type,
-        segment,
-        voucher_amount,
-        assignments,
-        segment_assignments
+        ranked.as_of_date,
+        ranked.country_code,
+        ranked.segment_type,
+        ranked.segment,
+        ranked.voucher_amount,
+        ranked.assignments,
+        ranked.segment_assignments,
+        builds.inputs_fingerprint
     from ranked
-    where amount_rank = 1
+    inner join builds on ranked.as_of_date = builds.as_of_date
+    where ranked.amount_rank = 1
 
 )
 

@@ -1,0 +1,85 @@
+{#
+    Marts "as known at the run" (one set of rows per as_of_date, from the partitions loaded up to that
+    date) stay right when partitions commit out of order: a backfill running several dates at once, or a
+    re-run of an old date whose file changed. Each build makes its run's date, and every later date
+    already in the mart whose inputs changed since it was built. A date's inputs fingerprint is the md5 of
+    the `known_inputs` rows (partition_date, input: text describing part of a partition's content) of the
+    partitions up to it, stored with its rows (column inputs_fingerprint). So a re-run of unchanged files
+    remakes nothing else, and the build of the partition that committed last fixes the dates before.
+    The dates a build makes are listed once, in a temporary table (as_of_builds: as_of_date, period_end,
+    inputs_fingerprint), by the first pre-hook: the delete and the select then agree whatever commits
+    meanwhile. A model uses it as:
+        pre_hook=["{{ prepare_as_of_builds(known_inputs) }}", "{{ delete_as_of_builds() }}"]
+    and selects from {{ as_of_builds() }} instead of using run_date().
+#}
+{% macro as_of_builds() -%}
+    pg_temp.as_of_builds
+{%- endmacro %}
+
+
+{# Pre-hook: list the dates this build makes in as_of_builds, dropped at the build's commit. #}
+{% macro prepare_as_of_builds(known_inputs) -%}
+    create temporary table as_of_builds on commit drop as
+    with
+
+    candidates as (
+        select {{ run_date() }} as as_of_date
+        union
+        select distinct as_of_date from {{ _as_of_built() }} as built
+        where as_of_date > {{ run_date() }}
+    ),
+
+    known as (
+        {{ known_inputs }}
+    ),
+
+    fingerprints as (
+        select
+            candidates.as_of_date,
+            md5(coalesce(string_agg(
+                known.partition_date || ':' || known.input, ',' order by known.partition_date, known.input
+            ), '')) as inputs_fingerprint
+        from candidates
+        left join known on candidates.as_of_date >= known.partition_date
+        group by candidates.as_of_date
+    )
+
+    select
+        as_of_date,
+        as_of_date + ({{ data_interval_end() }} - {{ run_date() }}) as period_end,
+        inputs_fingerprint
+    from fingerprints
+    where
+        as_of_date = {{ run_date() }}
+        or not exists (
+            select from {{ _as_of_built() }} as built
+            where
+                built.as_of_date = fingerprints.as_of_date
+                and built.inputs_fingerprint = fingerprints.inputs_fingerprint
+        )
+{%- endmacro %}
+
+
+{# Pre-hook, after prepare_as_of_builds: delete the rows of the dates this build makes. #}
+{% macro delete_as_of_builds() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where as_of_date in (select as_of_date from {{ as_of_builds() }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The mart's rows as built so far (as_of_date, inputs_fingerprint): none on a first build, and no
+    fingerprint in a mart built before rows had one (so each of its later dates is made again once).
+#}
+{% macro _as_of_built() -%}
+    {%- if not is_incremental() -%}
+        (select cast(null as date) as as_of_date, cast(null as text) as inputs_fingerprint where false)
+    {%- elif relation_has_column(this, 'inputs_fingerprint') -%}
+        {{ this }}
+    {%- else -%}
+        (select as_of_date, cast(null as text) as inputs_fingerprint from {{ this }})
+    {%- endif -%}
+{%- endmacro %}
