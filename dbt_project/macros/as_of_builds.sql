@@ -4,12 +4,13 @@
     re-run of an old date whose file changed. Each build makes its run's date, and every later date
     already in the mart whose inputs changed since it was built. A date's inputs fingerprint is the md5 of
     the `known_inputs` rows (partition_date, input: text describing part of a partition's content) of the
-    partitions up to it, stored with its rows (column inputs_fingerprint). So a re-run of unchanged files
-    remakes nothing else, and the build of the partition that committed last fixes the dates before.
+    partitions up to it that are `relevant` to it (a predicate on `known` and `candidates`: as_of_date,
+    period_end; all by default), stored with its rows (column inputs_fingerprint). So a re-run of unchanged
+    files remakes nothing else, and the build of the partition that committed last fixes the dates before.
     The dates a build makes are listed once, in a temporary table (as_of_builds: as_of_date, period_end,
     inputs_fingerprint), by the first pre-hook: the delete and the select then agree whatever commits
     meanwhile. A model uses it as:
-        pre_hook=["{{ prepare_as_of_builds(known_inputs) }}", "{{ delete_as_of_builds() }}"]
+        pre_hook=["{{ prepare_as_of_builds(known_inputs, relevant) }}", "{{ delete_as_of_builds() }}"]
     and selects from {{ as_of_builds() }} instead of using run_date().
 #}
 {% macro as_of_builds() -%}
@@ -18,15 +19,22 @@
 
 
 {# Pre-hook: list the dates this build makes in as_of_builds, dropped at the build's commit. #}
-{% macro prepare_as_of_builds(known_inputs) -%}
+{% macro prepare_as_of_builds(known_inputs, relevant='true') -%}
     create temporary table as_of_builds on commit drop as
     with
 
-    candidates as (
+    dates as (
         select {{ run_date() }} as as_of_date
         union
         select distinct as_of_date from {{ _as_of_built() }} as built
         where as_of_date > {{ run_date() }}
+    ),
+
+    candidates as (
+        select
+            as_of_date,
+            as_of_date + ({{ data_interval_end() }} - {{ run_date() }}) as period_end
+        from dates
     ),
 
     known as (
@@ -36,17 +44,18 @@
     fingerprints as (
         select
             candidates.as_of_date,
+            candidates.period_end,
             md5(coalesce(string_agg(
                 known.partition_date || ':' || known.input, ',' order by known.partition_date, known.input
             ), '')) as inputs_fingerprint
         from candidates
-        left join known on candidates.as_of_date >= known.partition_date
-        group by candidates.as_of_date
+        left join known on candidates.as_of_date >= known.partition_date and {{ relevant }}
+        group by candidates.as_of_date, candidates.period_end
     )
 
     select
         as_of_date,
-        as_of_date + ({{ data_interval_end() }} - {{ run_date() }}) as period_end,
+        period_end,
         inputs_fingerprint
     from fingerprints
     where

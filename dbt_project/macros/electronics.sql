@@ -59,12 +59,27 @@
 
 {#
     What an electronics as-of date is computed from, for prepare_as_of_builds: each partition's daily
-    totals and the hash of the files it was loaded from.
+    totals and the hash of the files it was loaded from, per sale date.
 #}
 {% macro electronics_as_of_inputs() -%}
     select
         partition_date,
+        sale_date,
         concat_ws(':', sale_date, files_fingerprint, revenue, units, orders) as input
     from {{ ref('int_electronics__sales_by_partition') }}
     where grain = 'total'
+{%- endmacro %}
+
+
+{#
+    The sale dates an electronics as-of date reads: from 1 January of the year before (the KPIs' same
+    period last year) or 104 weeks back (the 52-week window and the one before it), whichever is
+    earlier, to its period's end. Backfilling older history then remakes no later date it cannot change.
+#}
+{% macro electronics_as_of_relevant() -%}
+    known.sale_date >= least(
+        cast(date_trunc('year', candidates.as_of_date) - interval '1 year' as date),
+        candidates.period_end - 7 * 104
+    )
+    and known.sale_date < candidates.period_end
 {%- endmacro %}

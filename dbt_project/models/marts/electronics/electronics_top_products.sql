@@ -5,7 +5,7 @@
         on_schema_change='append_new_columns',
         full_refresh=false,
         pre_hook=[
-            "{{ prepare_as_of_builds(electronics_as_of_inputs()) }}",
+            "{{ prepare_as_of_builds(electronics_as_of_inputs(), electronics_as_of_relevant()) }}",
             "{{ delete_as_of_builds() }}",
         ],
         indexes=[{'columns': ['as_of_date', 'window_weeks']}],
