@@ -14,12 +14,19 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from elt import localdb, warehouse
+from elt import config, localdb, warehouse
 from elt.config import DBT_PROJECT_DIR, PROJECT_DIR
 from elt.load import load_partition
 from elt.quality import validate_table
 from elt.sources import get_source
 from elt.warehouse import ServerParams
+
+# Hermetic tests: neither the shell's project settings nor the project's `.env` change what a test sees (a user's
+# ELECTRONICS_TIMEZONE would move sale hours; Airflow settings, its ports). Subprocesses inherit this environment.
+for _name in [name for name in os.environ if name.startswith(("ELT_", "ELECTRONICS_", "AIRFLOW_HOME", "AIRFLOW__"))]:
+    del os.environ[_name]
+os.environ["ELT_ENV_FILE"] = os.devnull
+config.load_env.cache_clear()
 
 
 @pytest.fixture(scope="session")

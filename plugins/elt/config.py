@@ -14,8 +14,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 @lru_cache(maxsize=1)
 def load_env() -> None:
-    """Load `<project>/.env` once; variables already set in the environment win."""
-    load_dotenv(PROJECT_DIR / ".env", override=False)
+    """Load `<project>/.env` (or the file ELT_ENV_FILE names) once; variables already set in the environment win."""
+    load_dotenv(os.environ.get("ELT_ENV_FILE") or PROJECT_DIR / ".env", override=False)
 
 
 def setting(name: str, default: str | None = None) -> str | None:
