@@ -106,8 +106,11 @@ PLACE_READINGS: dict[str, tuple[str, ...]] = {
 KINDS_BY_NAME: dict[str, str] = {"神农架林区": "林区", "六枝特区": "特区"}
 
 
-def _syllables(stem: str) -> list[str]:
-    """The pinyin syllables of a proper name: PLACE_READINGS by longest match, pypinyin for the runs between."""
+def _syllables(stem: str, place_readings: bool = True) -> list[str]:
+    """The pinyin syllables of a proper name: PLACE_READINGS by longest match, pypinyin for the runs between
+    (pypinyin alone when `place_readings` is false: how much the table adds is measured that way)."""
+    if not place_readings:
+        return lazy_pinyin(stem, style=Style.NORMAL, v_to_u=True)
     longest = max(map(len, PLACE_READINGS))
     out: list[str] = []
     run = ""
@@ -131,11 +134,11 @@ def _syllables(stem: str) -> list[str]:
     return out
 
 
-def romanize(stem: str) -> str:
+def romanize(stem: str, place_readings: bool = True) -> str:
     """A proper name in place-name pinyin: one word, capitalised, with an apostrophe where a syllable starting
     with a, o or e follows another (Xi'an, Dong'e)."""
     word = ""
-    for syllable in _syllables(stem):
+    for syllable in _syllables(stem, place_readings):
         syllable = syllable.lower()
         if word and syllable[:1] in ("a", "o", "e"):
             word += "'"
@@ -143,7 +146,7 @@ def romanize(stem: str) -> str:
     return word[:1].upper() + word[1:]
 
 
-def _split_ethnic(stem: str) -> tuple[str, list[str]]:
+def split_ethnic(stem: str) -> tuple[str, list[str]]:
     """Split 积石山保安族东乡族撒拉族 into (积石山, [Bonan, Dongxiang, Salar]), reading the groups from the end.
 
     A one-character group counts only with 族 (回族), a longer one also without (博尔塔拉蒙古)."""
@@ -186,7 +189,7 @@ def split_suffix(name: str, kind: str | None = None) -> tuple[str, str]:
     return name, ""
 
 
-def english_name(name: str, level: Level, kind: str | None = None) -> str:
+def english_name(name: str, level: Level, kind: str | None = None, place_readings: bool = True) -> str:
     """The generated English name of a division: `level` is "city" for a prefecture-level division or a
     municipality (市 dropped: 山南市 Shannan) and "district" for a county-level one (市 is City); `kind` is its
     GB/T 2260 type when known (see split_suffix)."""
@@ -197,7 +200,7 @@ def english_name(name: str, level: Level, kind: str | None = None) -> str:
         english_suffix = ""
     parts: list[str] = []
     if suffix.startswith("自治"):
-        stem, groups = _split_ethnic(stem)
+        stem, groups = split_ethnic(stem)
         if groups:
             english_suffix = f"{_join_english(groups)} {english_suffix}"
     elif suffix == "旗":
@@ -207,7 +210,7 @@ def english_name(name: str, level: Level, kind: str | None = None) -> str:
                 english_suffix = f"{english} {english_suffix}"
                 break
     if stem:
-        parts.append(romanize(stem))
+        parts.append(romanize(stem, place_readings))
     if english_suffix:
         parts.append(english_suffix)
     return " ".join(parts)
