@@ -56,6 +56,9 @@ def test_districts() -> None:
     chaoyang = sorted(d["city_code"] for d in districts if d["district_zh"] == "朝阳区")
     assert chaoyang == ["110000", "220100"]
     assert len({(d["city_code"], d["district_zh"]) for d in districts}) == len(districts)
+    by_code = {d["district_code"]: d for d in districts}
+    assert (by_code["653125"]["district_en"], by_code["653125"]["name_method"]) == ("Yarkant County", "reviewed")
+    assert (by_code["110105"]["district_en"], by_code["110105"]["name_method"]) == ("Chaoyang District", "generated")
 
 
 def test_tiers_name_known_cities() -> None:
