@@ -58,6 +58,8 @@ def test_city_names(name: str, expected: str) -> None:
         ("神农架林区", "Shennongjia Forestry District"),
         ("六枝特区", "Liuzhi Special District"),
         ("城区", "Cheng District"),
+        ("矿区", "Kuang District"),
+        ("鹰手营子矿区", "Yingshouyingzi Mining District"),
         ("沙县区", "Shaxian District"),
         ("闵行区", "Minhang District"),
         ("番禺区", "Panyu District"),

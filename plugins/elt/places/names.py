@@ -30,6 +30,7 @@ SUFFIXES: tuple[tuple[str, str], ...] = (
     ("林区", "Forestry District"),  # only with kind 林区: 碑林区 is Beilin District
     ("特区", "Special District"),  # only with kind 特区
     ("新区", "New Area"),  # only after two characters or more: 清新区 is Qingxin District
+    ("矿区", "Mining District"),  # only after two characters or more: 阳泉's 矿区 is Kuang District
     ("地区", "Prefecture"),
     ("区", "District"),
     ("县", "County"),
@@ -175,15 +176,15 @@ def split_suffix(name: str, kind: str | None = None) -> tuple[str, str]:
     """(proper name, Chinese administrative suffix); the suffix is "" when the name has none it knows.
 
     `kind` is the GB/T 2260 division type when known (林区, 特区, 市辖区, 县, ...). 林区 and 特区 are suffixes only
-    for those kinds, 新区 only after a name of two characters or more; a name is never left empty (城区 is Cheng
-    District)."""
+    for those kinds, 新区 and 矿区 only after a name of two characters or more; a name is never left empty (城区 is
+    Cheng District)."""
     kind = kind or KINDS_BY_NAME.get(name)
     for suffix, _ in SUFFIXES:
         if not name.endswith(suffix) or len(name) <= len(suffix):
             continue
         if suffix in ("林区", "特区") and kind != suffix:
             continue
-        if suffix == "新区" and len(name) - len(suffix) < 2:
+        if suffix in ("新区", "矿区") and len(name) - len(suffix) < 2:
             continue
         return name[: -len(suffix)], suffix
     return name, ""
