@@ -27,6 +27,7 @@ from elt.streams import (
     encoding_hint,
     normalise_column,
 )
+from elt.xlsx import read_xlsx
 
 __all__ = ["CsvStream", "FileError", "Wanted", "normalise_column", "open_stream"]
 
@@ -354,6 +355,7 @@ READERS: dict[str, Callable[[Path, Wanted], CsvStream]] = {
     "csv": read_csv,
     "gzip": read_gzip_csv,
     "parquet": read_parquet,
+    "xlsx": read_xlsx,
 }
 
 
