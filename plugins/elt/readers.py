@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from elt.csvguard import StreamProblem, guarded, split_header
+from elt.jsonrecords import read_json
 from elt.streams import (
     MAX_RECORD_BYTES,
     CsvStream,
@@ -356,6 +357,7 @@ READERS: dict[str, Callable[[Path, Wanted], CsvStream]] = {
     "gzip": read_gzip_csv,
     "parquet": read_parquet,
     "xlsx": read_xlsx,
+    "json": read_json,
 }
 
 
