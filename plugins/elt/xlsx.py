@@ -3,8 +3,9 @@
 Memory stays bounded: the sheet is read in 64 KiB pieces and emitted row by row; a row is capped at
 MAX_ROW_XML_BYTES of XML; the workbook's small parts (workbook, relationships, styles) at MAX_PART_BYTES; the shared
 strings (held in memory, as every reader of XLSX does) at MAX_SHARED_STRINGS_BYTES. openpyxl's read-only mode
-streams too, but about 4x slower here, and it hides what this reader must see: a formula without a cached value
-(it reads as an empty cell), merged ranges and each row's number.
+streams too, but took 3x the CPU here, and it hides what this reader must see: a formula without a cached value
+(it reads as an empty cell), merged ranges and each row's number. python-calamine is 3-4x faster but holds the
+whole sheet in memory (README, Benchmarks).
 
 Values as COPY text: text cells quoted, numbers in shortest round-trip form (integers without `.0`), numbers in a
 date format as ISO dates or timestamps, booleans true/false, empty cells NULL, error cells (#N/A) as their text.
@@ -158,9 +159,15 @@ def date_styles(archive: zipfile.ZipFile, part: str | None, shown: str) -> dict[
     return kinds
 
 
+def _unescaped(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    return match.group() if code == 0 or 0xD800 <= code <= 0xDFFF else chr(code)  # no NUL, no lone surrogate
+
+
 def unescape(text: str) -> str:
-    """OOXML's escapes of characters XML cannot hold (_x000D_ is a carriage return)."""
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+    """OOXML's escapes of characters XML cannot hold (_x000D_ is a carriage return); _x0000_ and surrogates, which
+    no text column can hold, stay as written."""
+    return _ESCAPED.sub(_unescaped, text) if "_x" in text else text
 
 
 class _SharedStrings:
@@ -361,6 +368,7 @@ class SheetParser:
         ref = kind = style = value = formula = text = None
         inline = ""
         phonetic = 0
+        in_header = True  # until the header row is complete
 
         def start(name: str, attrs: dict[str, str]) -> None:
             nonlocal ref, kind, style, value, formula, text, inline, phonetic, row
@@ -383,7 +391,7 @@ class SheetParser:
                 self.first_merged = self.first_merged or attrs.get("ref", "?")
 
         def end(name: str) -> None:
-            nonlocal value, formula, text, inline, phonetic
+            nonlocal value, formula, text, inline, phonetic, in_header
             if name == V:
                 value, text = text, None
             elif name == C:
@@ -398,7 +406,7 @@ class SheetParser:
                         column = columns[letters] = column_index(letters)
                 else:
                     column = max(row, default=-1) + 1
-                if self.header is None:
+                if in_header:
                     row[column] = self.header_name(column, kind, style, value, inline)
                     return
                 if kind is None:
@@ -420,6 +428,7 @@ class SheetParser:
                     row[column] = field_text
             elif name == ROW:
                 self.row_done(row)
+                in_header = self.header is None
             elif name == F:
                 formula, text = text, None
             elif name == T:
@@ -432,7 +441,7 @@ class SheetParser:
             nonlocal text
             if text is not None:
                 text += data
-                if len(text) > MAX_RECORD_BYTES:
+                if len(data) >= 4096 and len(text) > MAX_RECORD_BYTES:  # long text comes in pieces of 64 KiB
                     self.too_long(ref or f"row {self.row_number}")
 
         return start, end, characters

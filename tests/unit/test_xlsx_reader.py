@@ -5,6 +5,8 @@ lays text out in a shared-strings table as Excel does)."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -306,6 +308,11 @@ def test_prefixed_elements_and_rich_text(tmp_path: Path) -> None:
     assert read(path)[1] == ['"G0000000001",2024-03-01 10:00:01,7,12.5,"CNY",2,2']
 
 
+def test_escapes_of_characters_xml_cannot_hold() -> None:
+    assert xlsx.unescape("a_x000D__x000A_b") == "a\r\nb"
+    assert xlsx.unescape("nul _x0000_ and _xD800_") == "nul _x0000_ and _xD800_", "no text column holds them"
+
+
 def test_error_cells_and_escapes_load_as_text(tmp_path: Path) -> None:
     path = book(tmp_path / "d.xlsx", {"DATA": [HEADER, order(1, cur="#N/A", id="a_x000D_b")]})
     assert read(path)[1] == ['"a\rb",2024-03-01 10:00:01,7,12.5,"#N/A",2,2']
@@ -338,3 +345,41 @@ def test_a_runaway_row_fails_in_bounded_memory(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(xlsx, "MAX_ROW_XML_BYTES", 2 << 20)
     with pytest.raises(FileError, match=r"d.xlsx: DATA row 2: more than 2 MiB of XML in one row"):
         read(path)
+
+
+MEASURE = """
+import resource, sys
+from pathlib import Path
+from elt.readers import FileError, Wanted, open_stream
+
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    stream = open_stream(Path(sys.argv[1]), Wanted(("order_id",), ("order_id",), "DATA"))
+    sum(len(chunk) for chunk in stream.chunks)
+    print("loaded")
+except FileError as exc:
+    print(exc)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_a_gigantic_shared_string_fails_early_in_bounded_memory(tmp_path: Path) -> None:
+    """A shared string of 300 MB (a 300 KB zip): parsing stops soon after 16 MiB, memory grows by far less."""
+    path = write_workbook(tmp_path / "d.xlsx", {"DATA": [["ORDER_ID"], ["HUGE"]]})
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist() if name != "xl/sharedStrings.xml"}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+        with archive.open("xl/sharedStrings.xml", "w") as out:
+            out.write(
+                b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>ORDER_ID</t></si>'
+            )
+            out.write(b"<si><t>")
+            for _ in range(300):
+                out.write(b"y" * (1 << 20))
+            out.write(b"</t></si></sst>")
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=120)
+    message, grown = result.stdout.strip().splitlines()
+    assert "d.xlsx: shared string 1 is longer than 16 MiB" in message, result.stdout + result.stderr
+    assert int(grown) < 150, f"peak RSS grew by {grown} MiB"
