@@ -1,8 +1,9 @@
 """File readers: every landed file becomes a stream of UTF-8 CSV bytes (no header) for COPY.
 
 Memory is bounded whatever the file holds: the header is read up to MAX_HEADER_BYTES, records up to
-MAX_RECORD_BYTES (csvguard), gzip is inflated chunk by chunk, Parquet is read in batches of bounded size. Every
-problem a reader meets is a FileError naming the file and, where there is one, the line or record.
+MAX_RECORD_BYTES (csvguard), gzip is inflated chunk by chunk, Parquet is read in batches of bounded size, a
+workbook's sheet row by row (elt.xlsx), a JSON array record by record (elt.jsonrecords). Every problem a reader
+meets is a FileError naming the file and, where there is one, the line, record or cell.
 """
 
 from __future__ import annotations
