@@ -18,7 +18,7 @@ from elt import config, localdb, warehouse
 from elt.config import DBT_PROJECT_DIR, PROJECT_DIR
 from elt.load import load_partition
 from elt.quality import validate_table
-from elt.sources import get_source
+from elt.sources import SOURCES, Source, get_source
 from elt.warehouse import ServerParams
 
 # Hermetic tests: neither the shell's project settings nor the project's `.env` change what a test sees (a user's
@@ -51,6 +51,19 @@ def warehouse_params(
     yield params
     with psycopg.connect(pg_server.database("postgres").libpq_url(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{params.dbname}" with (force)')
+
+
+@pytest.fixture
+def register_source(warehouse_params: ServerParams, monkeypatch: pytest.MonkeyPatch) -> Callable[[Source], Source]:
+    """Make a test-only source known for the test (get_source, load_partition) and create its raw schema and tables
+    the way the warehouse bootstrap does (by running it again: it is idempotent)."""
+
+    def register(source: Source) -> Source:
+        monkeypatch.setitem(SOURCES, source.name, source)
+        warehouse.bootstrap(warehouse_params)
+        return source
+
+    return register
 
 
 @pytest.fixture
@@ -138,7 +151,8 @@ def _short(text: str) -> str:
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if not OUTCOMES:
         return
-    rows = sorted(OUTCOMES, key=lambda r: ({"csv": 0, "csv.gz": 1, "parquet": 2, "landing": 3}.get(r[1], 4), r[0]))
+    order = {"csv": 0, "csv.gz": 1, "parquet": 2, "xlsx": 3, "json": 4, "landing": 5}
+    rows = sorted(OUTCOMES, key=lambda r: (order.get(r[1], 6), r[0]))
     widths = [max(len(r[i]) for r in [("case", "format", "outcome"), *rows]) for i in range(3)]
     write = terminalreporter.write_line
     terminalreporter.section(f"what happens to a bad file ({len(rows)} cases)")

@@ -1,7 +1,8 @@
 """`make bench`: the loader against `psql \\copy` on the same 1,000,000-row voucher file, a whole
 vouchers_daily run, a full-size theLook snapshot through thelook_daily and customer_segments_weekly, the
 electronics store's full history (2.6M lines in one partition) then 90 daily runs on top of it, and a
-14-day backfill of every DAG run one partition at a time and 4 at a time (which must give the same warehouse).
+14-day backfill of every DAG run one partition at a time and 4 at a time (which must give the same warehouse), and
+the XLSX and JSON readers on a store's day of orders (elt.bench_readers).
 
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
 are measured side by side on the same machine state.
@@ -22,6 +23,7 @@ from pathlib import Path
 from psycopg import sql
 
 from elt import config, load, localdb, runner, warehouse
+from elt.bench_readers import bench_readers
 from elt.checksums import checksums
 from elt.generate.vouchers import COLUMNS, write_voucher_file
 from elt.sources import get_source
@@ -298,7 +300,9 @@ def bench_electronics(params: warehouse.ServerParams, tmp_path: Path, rows: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=["vouchers", "thelook", "electronics", "backfill"], help="run one part of the benchmark"
+        "--only",
+        choices=["vouchers", "thelook", "electronics", "backfill", "readers"],
+        help="run one part of the benchmark",
     )
     parser.add_argument("--backfill-days", type=int, default=14, help="days of the backfill benchmark (default 14)")
     parser.add_argument("--rows", type=int, default=1_000_000, help="voucher rows (default 1,000,000)")
@@ -312,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         default=90,
         help="daily electronics runs after the history (0: the history alone)",
     )
+    parser.add_argument("--xlsx-rows", type=int, default=160_000, help="readers: rows of the workbook (160,000)")
+    parser.add_argument("--json-records", type=int, default=40_000, help="readers: JSON records (40,000)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="elt-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -326,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
                 bench_electronics(
                     params, tmp_path / "electronics", args.electronics_rows, args.electronics_days, min(args.repeats, 3)
                 )
+            if args.only in (None, "readers"):
+                bench_readers(params, tmp_path / "readers", args.xlsx_rows, args.json_records, min(args.repeats, 3))
             if args.only in (None, "backfill"):
                 bench_backfill(params, tmp_path / "backfill", args.backfill_days, scale=0.01)
         finally:

@@ -87,8 +87,9 @@ def _temporary(name: str) -> str | None:
     return None
 
 
-def _meant_for(source: Source, name: str) -> str:
-    """The table a skipped entry's name points to once temporary or hidden markers are taken off."""
+def _meant_for(source: Source, name: str) -> list[str]:
+    """The tables a skipped entry's name points to once temporary or hidden markers are taken off ([NO_TABLE] if
+    none)."""
     bare = name
     for prefix in (*TEMP_PREFIXES, "."):
         if bare.lower().startswith(prefix):
@@ -96,8 +97,7 @@ def _meant_for(source: Source, name: str) -> str:
     for suffix in TEMP_SUFFIXES:
         if bare.lower().endswith(suffix):
             bare = bare[: -len(suffix)]
-    table = source.table_for(bare)
-    return table.name if table else NO_TABLE
+    return [table.name for table in source.tables_for(bare)] or [NO_TABLE]
 
 
 def _kind(mode: int) -> str:
@@ -112,8 +112,9 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def classify(source: Source, path: Path, folder_text: str) -> tuple[str, str | None]:
-    """(table, None) for a data file of `table`; (table or NO_TABLE, reason) for an entry that is skipped."""
+def classify(source: Source, path: Path, folder_text: str) -> tuple[list[str], str | None]:
+    """(tables, None) for a data file of `tables` (a workbook may feed several, one per sheet); (tables or
+    [NO_TABLE], reason) for an entry that is skipped."""
     name = path.name
     try:
         info = path.lstat()
@@ -142,11 +143,11 @@ def classify(source: Source, path: Path, folder_text: str) -> tuple[str, str | N
         )
     if name.startswith("."):
         return _meant_for(source, name), "a hidden file (its name starts with '.'), not a data file"
-    table = source.table_for(name)
-    if table is None:
+    tables = source.tables_for(name)
+    if not tables:
         patterns = sorted({p for t in source.tables for p in t.patterns})
-        return NO_TABLE, f"no table of source {source.name} takes this name (names must match {', '.join(patterns)})"
-    return table.name, None
+        return [NO_TABLE], f"no table of source {source.name} takes this name (names must match {', '.join(patterns)})"
+    return [table.name for table in tables], None
 
 
 def scan_partition(source: Source, folder: Path, landing: Path) -> Landed:
@@ -157,12 +158,14 @@ def scan_partition(source: Source, folder: Path, landing: Path) -> Landed:
         return landed
     folder_text = display_path(folder, landing)
     for path in sorted(folder.iterdir(), key=lambda p: os.fsencode(p.name)):
-        table, reason = classify(source, path, folder_text)
-        if reason is None:
-            landed.files[table].append(path)
-            continue
-        landed.skipped.append(Skipped(path, table, reason))
-        log.warning("%s: skipped: %s", display_path(path, landing), reason)
+        tables, reason = classify(source, path, folder_text)
+        for table in tables:
+            if reason is None:
+                landed.files[table].append(path)
+            else:
+                landed.skipped.append(Skipped(path, table, reason))
+        if reason is not None:
+            log.warning("%s: skipped: %s", display_path(path, landing), reason)
     return landed
 
 

@@ -47,8 +47,9 @@ from elt.landing import (
     printable,
     scan_partition,
 )
-from elt.readers import CsvStream, FileError, open_stream
+from elt.readers import CsvStream, FileError, Wanted, open_stream
 from elt.sources import Source, Table, get_source
+from elt.streams import encoding_hint
 
 log = logging.getLogger(__name__)
 
@@ -186,14 +187,15 @@ def _column_list(names: list[str]) -> str:
     return ", ".join(name if name else "(unnamed)" for name in names)
 
 
-def _check_columns(stream: CsvStream, table: Table, path: str) -> str | None:
-    """Fail on a missing or repeated contract column; say (and return) which extra columns are not loaded."""
+def _check_columns(stream: CsvStream, table: Table, path: str) -> None:
+    """Fail on a missing or repeated contract column, or more columns than a table can hold."""
     missing = [c for c in table.required if c not in stream.columns]
     if missing:
-        found = _column_list(stream.columns)
+        found = _column_list(stream.columns + (stream.extra if stream.selected else []))
         hint = ""
-        if len(stream.columns) == 1:
-            used = [name for char, name in DELIMITERS.items() if char in stream.columns[0]]
+        written = stream.written or stream.columns
+        if len(written) == 1:
+            used = [name for char, name in DELIMITERS.items() if char in written[0]]
             if used:
                 hint = f" (the header has no comma but {used[0]}: the delimiter must be a comma)"
         raise FileError(f"{path}: missing required column(s) {', '.join(missing)}; found {found[:500]}{hint}")
@@ -202,6 +204,10 @@ def _check_columns(stream: CsvStream, table: Table, path: str) -> str | None:
     duplicated = sorted({c for c in stream.columns if c in table.columns and stream.columns.count(c) > 1})
     if duplicated:
         raise FileError(f"{path}: column(s) {', '.join(duplicated)} appear more than once in the header")
+
+
+def _extra_note(stream: CsvStream, table: Table, path: str) -> str | None:
+    """Say (and return) which extra columns are not loaded; after the copy (a JSON file's keys are known then)."""
     if not stream.extra:
         return None
     note = f"extra column(s) {_column_list(stream.extra)[:500]}: not in the contract of {table.name}, not loaded"
@@ -228,7 +234,8 @@ def _explain(message: str, context: str, stream: CsvStream) -> str:
         found = message.rsplit(":", 1)[-1].strip()
         if found == "0x00":
             return "a NUL byte (0x00): not text"
-        return f"not valid UTF-8 (bytes {found}): save the file as UTF-8"
+        raw = stream.not_utf8() if stream.not_utf8 else bytes.fromhex(found.replace("0x", "").replace(" ", ""))
+        return f"not valid UTF-8 (bytes {found}){encoding_hint(raw)}: save the file as UTF-8"
     if message.startswith(("unquoted carriage return found in data", "unquoted newline found in data")):
         return (
             "mixed line endings: this line ends differently from the first one (\\n, \\r\\n or \\r); use one"
@@ -310,11 +317,13 @@ class _Target:
         execute(
             sql.SQL("alter table {} alter _source_file set default {}").format(self.target, sql.Literal(lineage_path))
         )
-        execute("select setval(%s, %s, false)", (self.seq_name, stream.first_line))
-        if stream.extra:
+        if not stream.row_numbers:  # the rows are numbered by the sequence, from the file's first data line
+            execute("select setval(%s, %s, false)", (self.seq_name, stream.first_line))
+        if stream.extra and not stream.selected:
             return self._copy_through_temp(stream)
+        columns = [*stream.columns, "_source_row"] if stream.row_numbers else stream.columns
         statement = sql.SQL("copy {} ({}) from stdin with (format csv, encoding 'UTF8', freeze true)").format(
-            self.target, sql.SQL(", ").join(map(sql.Identifier, stream.columns))
+            self.target, sql.SQL(", ").join(map(sql.Identifier, columns))
         )
         return self._copy(statement, stream)
 
@@ -754,12 +763,13 @@ def load_table(
             current = landed.shown
             where = f"copying {current}"
             clock = time.monotonic()
-            stream = open_stream(landed.path, set(table.columns))
-            note = _check_columns(stream, table, current)
+            stream = open_stream(landed.path, Wanted(table.columns, table.required, table.sheet))
+            _check_columns(stream, table, current)
             try:
                 rows = target.copy_file(stream, current)
             except psycopg.errors.DataError as exc:
                 raise _copy_error(exc, current, stream) from None
+            note = _extra_note(stream, table, current)
             if landed.changed():
                 raise LoadError(
                     f"{current}: the file changed while it was being loaded (still being written?); nothing was"

@@ -1,53 +1,50 @@
 """File readers: every landed file becomes a stream of UTF-8 CSV bytes (no header) for COPY.
 
 Memory is bounded whatever the file holds: the header is read up to MAX_HEADER_BYTES, records up to
-MAX_RECORD_BYTES (csvguard), gzip is inflated chunk by chunk, Parquet is read in batches of bounded size. Every
-problem a reader meets is a FileError naming the file and, where there is one, the line or record.
+MAX_RECORD_BYTES (csvguard), gzip is inflated chunk by chunk, Parquet is read in batches of bounded size, a
+workbook's sheet row by row (elt.xlsx), a JSON array record by record (elt.jsonrecords). Every problem a reader
+meets is a FileError naming the file and, where there is one, the line, record or cell.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from elt.csvguard import MiB, StreamProblem, guarded, split_header
+from elt.csvguard import StreamProblem, guarded, split_header
+from elt.jsonrecords import read_json
+from elt.streams import (
+    MAX_RECORD_BYTES,
+    CsvStream,
+    FileError,
+    MiB,
+    Wanted,
+    bytes_text,
+    encoding_hint,
+    normalise_column,
+)
+from elt.xlsx import read_xlsx
+
+__all__ = ["CsvStream", "FileError", "Wanted", "normalise_column", "open_stream"]
 
 CHUNK_BYTES = 1 << 20
 MAX_HEADER_BYTES = 1 * MiB
-MAX_RECORD_BYTES = 16 * MiB  # one CSV record (a line, or several when a quoted value holds line ends); one value
 PARQUET_BATCH_ROWS = 100_000
 PARQUET_BATCH_BYTES = 64 * MiB
 READ_ERRORS = (EOFError, OSError, zlib.error)  # gzip.BadGzipFile is an OSError
 
 
-class FileError(Exception):
-    """A landed file cannot be loaded: the message names the file and the problem."""
-
-
-@dataclass
-class CsvStream:
-    """A file as CSV for COPY: its columns (in the file's order), the data chunks (no header)."""
-
-    columns: list[str]
-    chunks: Iterator[bytes]
-    first_line: int  # line or record number of the first data row in the file
-    extra: list[str] = field(default_factory=list)  # columns in the file that no contract names (not loaded)
-
-
-def normalise_column(name: str) -> str:
-    return name.strip().lstrip("\ufeff").strip().lower()
-
-
 def sniff_format(path: Path) -> str:
-    """The file's real format from its first bytes: parquet, xlsx, gzip, json, csv or empty."""
+    """The file's real format from its first bytes: parquet, xlsx, gzip, ole2 (a legacy .xls or an encrypted
+    workbook), json, csv or empty."""
     with path.open("rb") as handle:
-        head = handle.read(8)
+        head = handle.read(64)
     if not head:
         return "empty"
     if head.startswith(b"PAR1"):
@@ -56,7 +53,9 @@ def sniff_format(path: Path) -> str:
         return "xlsx"
     if head.startswith(b"\x1f\x8b"):
         return "gzip"
-    if head.lstrip()[:1] in (b"{", b"["):
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole2"
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"["):
         return "json"
     return "csv"
 
@@ -129,7 +128,25 @@ def _gzip_line_where_data_stops(path: Path, newline: bytes) -> int:
     return lines
 
 
-def _header_columns(path: Path, raw: bytes) -> list[str]:
+def _first_not_utf8(path: Path, opener: Callable[[Path], BinaryIO]) -> bytes:
+    """Up to 16 bytes from the first byte of the (decompressed) file that is not UTF-8; b"" if there is none. Read
+    again, in chunks, only when COPY has refused the file's text."""
+    pending = b""
+    try:
+        with opener(path) as handle:
+            while block := handle.read(CHUNK_BYTES):
+                data = pending + block
+                try:
+                    pending = data[codecs.utf_8_decode(data, "strict", False)[1] :]
+                except UnicodeDecodeError as exc:
+                    return data[exc.start : exc.start + 16]
+    except READ_ERRORS:
+        pass
+    return pending
+
+
+def _header_names(path: Path, raw: bytes) -> list[str]:
+    """The header's names as written (not yet normalised)."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileError(
             f"{path}: line 1: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"
@@ -139,9 +156,13 @@ def _header_columns(path: Path, raw: bytes) -> list[str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileError(f"{path}: line 1 (header) is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+        bad = raw[exc.start : exc.start + 16]
+        raise FileError(
+            f"{path}: line 1 (header) is not valid UTF-8 ({exc.reason} at byte {exc.start}: {bytes_text(bad[:4])})"
+            f"{encoding_hint(bad)}: save the file as UTF-8"
+        ) from None
     try:
-        return [normalise_column(name) for name in next(csv.reader([text], strict=True), [])]
+        return next(csv.reader([text], strict=True), [])
     except csv.Error as exc:
         raise FileError(f"{path}: line 1 (header): {exc}") from None
 
@@ -169,11 +190,12 @@ def _named(path: Path, opener, newline: bytes, chunks: Iterator[bytes]) -> Itera
         raise FileError(f"{path}: line {line:,}: {problem}") from None
 
 
-def _csv_stream(path: Path, opener: Callable[[Path], BinaryIO], wanted: set[str]) -> CsvStream:
+def _csv_stream(path: Path, opener: Callable[[Path], BinaryIO], wanted: Collection[str]) -> CsvStream:
     handle = opener(path)
     try:
         header = split_header(handle.read, MAX_HEADER_BYTES)
-        columns = _header_columns(path, header.raw)
+        written = _header_names(path, header.raw)
+        columns = [normalise_column(name) for name in written]
         if not any(columns):
             raise FileError(f"{path}: no header row (line 1 is blank)")
         first = header.rest + (handle.read(CHUNK_BYTES) if header.terminator else b"")
@@ -197,7 +219,14 @@ def _csv_stream(path: Path, opener: Callable[[Path], BinaryIO], wanted: set[str]
     newline = header.terminator[-1:] or b"\n"
     chunks = guarded(_raw_chunks(handle, first), header.size, header.terminator, MAX_RECORD_BYTES)
     extra = [name for name in columns if name not in wanted]
-    return CsvStream(columns=columns, chunks=_named(path, opener, newline, chunks), first_line=2, extra=extra)
+    return CsvStream(
+        columns=columns,
+        chunks=_named(path, opener, newline, chunks),
+        first_line=2,
+        extra=extra,
+        not_utf8=lambda: _first_not_utf8(path, opener),
+        written=written,
+    )
 
 
 def _open_plain(path: Path) -> BinaryIO:
@@ -208,11 +237,11 @@ def _open_gzip(path: Path) -> BinaryIO:
     return gzip.open(path, "rb")
 
 
-def read_csv(path: Path, wanted: set[str]) -> CsvStream:
+def read_csv(path: Path, wanted: Collection[str]) -> CsvStream:
     return _csv_stream(path, _open_plain, wanted)
 
 
-def read_gzip_csv(path: Path, wanted: set[str]) -> CsvStream:
+def read_gzip_csv(path: Path, wanted: Collection[str]) -> CsvStream:
     return _csv_stream(path, _open_gzip, wanted)
 
 
@@ -283,7 +312,7 @@ def _batch_rows(parquet, selected: list[str]) -> int:
     return rows
 
 
-def read_parquet(path: Path, wanted: set[str]) -> CsvStream:
+def read_parquet(path: Path, wanted: Collection[str]) -> CsvStream:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
@@ -324,16 +353,20 @@ def read_parquet(path: Path, wanted: set[str]) -> CsvStream:
     return CsvStream(columns=columns, chunks=chunks(), first_line=1, extra=extra)
 
 
-READERS: dict[str, Callable[[Path, set[str]], CsvStream]] = {
+READERS: dict[str, Callable[[Path, Wanted], CsvStream]] = {
     "csv": read_csv,
     "gzip": read_gzip_csv,
     "parquet": read_parquet,
+    "xlsx": read_xlsx,
+    "json": read_json,
 }
 
 
-def open_stream(path: Path, wanted: set[str]) -> CsvStream:
+def open_stream(path: Path, wanted: Collection[str]) -> CsvStream:
     """Open a landed file as a CSV stream; its content must match its name. A CSV stream holds every column of the
-    file (the loader keeps the `wanted` ones); a Parquet stream only the `wanted` ones."""
+    file (the loader keeps the `wanted` ones); Parquet, XLSX and JSON streams only the `wanted` ones. `wanted` is a
+    Wanted (columns, required ones, sheet) or a plain collection of column names."""
+    wanted = Wanted.of(wanted)
     try:
         actual, promised = sniff_format(path), expected_format(path)
     except OSError as exc:
@@ -342,6 +375,11 @@ def open_stream(path: Path, wanted: set[str]) -> CsvStream:
         raise FileError(f"{path}: file is empty (0 bytes)")
     if actual == "json" and promised == "csv":
         actual = "csv"
+    if actual == "ole2":
+        raise FileError(
+            f"{path}: an OLE2 compound file (a legacy .xls workbook, or a password-protected .xlsx), not"
+            f" {promised}: save it as an .xlsx workbook without a password"
+        )
     if actual != promised:
         raise FileError(f"{path}: named as {promised} but its content is {actual}")
     reader = READERS.get(actual)

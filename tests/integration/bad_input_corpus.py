@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,6 +25,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from openpyxl import Workbook
+
+from elt.generate.workbook import write_workbook
+from elt.sources import Source, Table
 
 DAY = date(2024, 3, 1)
 NEIGHBOUR = date(2024, 2, 29)
@@ -45,7 +51,7 @@ class Case:
     """One bad input: how to build it, and its exact outcome."""
 
     name: str
-    fmt: str  # csv | csv.gz | parquet | landing (the folder, not a file format)
+    fmt: str  # csv | csv.gz | parquet | xlsx | json | landing (the folder, not a file format)
     outcome: str  # failed | loaded | exceptions | skipped | duplicate
     build: Callable[[Path, Path], str]  # (partition folder, landing) -> the entry's name as shown, from the folder
     expect: tuple[str, ...] = ()  # fragments of the message (load error or load_log.error)
@@ -53,7 +59,7 @@ class Case:
     table: str = "voucher_assignments"  # load_log.table_name of the entry's row
     values: dict[str, object] = field(default_factory=dict)  # column -> a value the loaded rows must hold
     rules: tuple[str, ...] = ()  # exceptions: rules that must appear in audit.dq_exceptions for the file
-    source: str = "vouchers"
+    source: str = "vouchers"  # or "shop", a source of the tests only (SHOP)
     issue: bool = False  # reproduced in issue 10 (failed before the fix)
 
     @property
@@ -666,6 +672,333 @@ CASES += [
         ("as thelook/2024-02-29/distribution_centers_neighbour.csv, loaded in partition 2024-02-29",),
         table="distribution_centers",
         source="thelook",
+    ),
+]
+
+# -- a test-only source of workbooks and JSON (the shape of store_orders): one table takes CSV, XLSX (its sheet
+# DATA) and JSON, so that the corpus's neighbour and good files stay CSV ----------------------------------------------
+SHOP_REQUIRED = ("order_id", "order_time_pst", "rptg_amt", "currency_cd", "order_qty")
+SHOP_OPTIONAL = ("city_district_id", "ship_to_district_name", "ship_to_city_cd")
+SHOP = Source(
+    name="shop",
+    tables=(
+        Table(
+            "orders",
+            patterns=("*.csv", "*.xlsx", "*.json"),
+            required=SHOP_REQUIRED,
+            optional=SHOP_OPTIONAL,
+            sheet="DATA",
+        ),
+    ),
+)
+SHOP_HEADER = ",".join(SHOP_REQUIRED) + "\n"
+XLSX_HEADER = ["ORDER_ID", "ORDER_TIME  (PST)", "CITY_DISTRICT_ID", "RPTG_AMT", "CURRENCY_CD", "ORDER_QTY"]
+
+
+def shop_row(n: int) -> str:
+    return f"G{n:010d},2024-03-01 10:{n // 60 % 60:02d}:{n % 60:02d},12.50,CNY,{n % 9 + 1}\n"
+
+
+def shop_rows(count: int, start: int = 100) -> str:
+    return "".join(shop_row(n) for n in range(start, start + count))
+
+
+def sheet_row(n: int, **changes: object) -> list:
+    """A row of sheet DATA, as the cells hold it."""
+    row = {"id": f"G{n:010d}", "at": datetime(2024, 3, 1, 10) + timedelta(seconds=n), "district": 7}
+    row.update({"amount": 12.5, "currency": "CNY", "qty": n % 9 + 1, **changes})
+    return list(row.values())
+
+
+def json_record(n: int, **changes: object) -> dict[str, object]:
+    """A record of dataset2.json; a key set to ... is left out."""
+    record = {"ORDER_ID": f"G{n:010d}", "ORDER_TIME_PST": "2024-03-01 10:00:00", "SHIP_TO_DISTRICT_NAME": "浦东新区"}
+    record.update({"SHIP_TO_CITY_CD": "SH", "RPTG_AMT": 12.5, "CURRENCY_CD": "CNY", "ORDER_QTY": n % 9 + 1, **changes})
+    return {key: value for key, value in record.items() if value is not ...}
+
+
+def workbook(
+    name: str, sheets: dict[str, list[list]], build: Callable[[Workbook], None] | None = None
+) -> Callable[[Path, Path], str]:
+    """An openpyxl workbook (rows appended from row 1; `build` adds formats, merges)."""
+
+    def write(folder: Path, landing: Path) -> str:
+        book = Workbook()
+        book.remove(book.active)
+        for title, rows in sheets.items():
+            sheet = book.create_sheet(title)
+            for cells in rows:
+                sheet.append(cells)
+        if build:
+            build(book)
+        folder.mkdir(parents=True, exist_ok=True)
+        book.save(folder / name)
+        return name
+
+    return write
+
+
+def excel_workbook(name: str, rows: list[list], edit: Callable[[str], str] = lambda xml: xml) -> Callable:
+    """A workbook in Excel's layout (shared strings), its sheet's XML edited as another program would write it."""
+
+    def write(folder: Path, landing: Path) -> str:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = write_workbook(folder / name, {"DATA": rows})
+        with zipfile.ZipFile(path) as archive:
+            parts = {part: archive.read(part) for part in archive.namelist()}
+        sheet = "xl/worksheets/sheet1.xml"
+        parts[sheet] = edit(parts[sheet].decode()).encode()
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part, data in parts.items():
+                archive.writestr(part, data)
+        return name
+
+    return write
+
+
+def json_file(name: str, content: str | bytes | list) -> Callable[[Path, Path], str]:
+    data = json.dumps(content, ensure_ascii=False) if isinstance(content, list) else content
+    return lambda folder, landing: _write(folder, name, data)
+
+
+def _date_formats(book: Workbook) -> None:
+    book["DATA"]["B2"].number_format = "yyyy-mm-dd hh:mm:ss"
+    book["DATA"]["B3"].number_format = "General"
+
+
+def _gbk_json() -> bytes:
+    good = json.dumps([json_record(n) for n in range(2)], ensure_ascii=False).encode()
+    bad = (
+        json.dumps([json_record(2)], ensure_ascii=False).encode().replace("浦东新区".encode(), "浦东新区".encode("gbk"))
+    )
+    return good[:-1] + b", " + bad[1:]
+
+
+def _truncated_workbook(folder: Path, landing: Path) -> str:
+    workbook("orders.xlsx", {"DATA": [XLSX_HEADER, *[sheet_row(n) for n in range(50)]]})(folder, landing)
+    data = (folder / "orders.xlsx").read_bytes()
+    return _write(folder, "orders.xlsx", data[: len(data) * 2 // 3])
+
+
+ORDERS_SHEET = [XLSX_HEADER, sheet_row(1), sheet_row(2)]
+CASES += [
+    # -- XLSX ---------------------------------------------------------------------------------------------------
+    Case(
+        "workbook of Excel's layout (shared strings), header with spaces and parentheses",
+        "xlsx",
+        "loaded",
+        excel_workbook("orders.xlsx", [[*XLSX_HEADER, "NOTE"], [*sheet_row(1), "x"], sheet_row(2), sheet_row(3)]),
+        ("extra column(s) note: not in the contract of orders, not loaded",),
+        rows=3,
+        table="orders",
+        source="shop",
+        values={"order_time_pst": "2024-03-01 10:00:02", "city_district_id": "7", "rptg_amt": "12.5"},
+    ),
+    Case(
+        "workbook without the sheet",
+        "xlsx",
+        "failed",
+        workbook("orders.xlsx", {"Orders": ORDERS_SHEET, "Notes": [["x"]]}),
+        ("orders.xlsx: the workbook has no sheet DATA; its sheets: Orders, Notes",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "sheet without a header row",
+        "xlsx",
+        "failed",
+        workbook("orders.xlsx", {"DATA": [sheet_row(1), sheet_row(2)]}),
+        ("sheet DATA: row 1 is not a header: DATA!B1 holds a date (",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "header not on row 1",
+        "xlsx",
+        "failed",
+        workbook("orders.xlsx", {"DATA": [[None], ORDERS_SHEET[0], *ORDERS_SHEET[1:]]}),
+        ("sheet DATA: no header on row 1 (row 1 is empty; the first row with values is row 2)",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "formula with a cached value",
+        "xlsx",
+        "loaded",
+        excel_workbook(
+            "orders.xlsx",
+            ORDERS_SHEET,
+            lambda xml: xml.replace('<c r="C3"><v>7</v></c>', '<c r="C3"><f>C2+1</f><v>8</v></c>'),
+        ),
+        rows=2,
+        table="orders",
+        source="shop",
+        values={"city_district_id": "8"},
+    ),
+    Case(
+        "formula without a cached value",
+        "xlsx",
+        "failed",
+        workbook(
+            "orders.xlsx", {"DATA": [*ORDERS_SHEET, *[sheet_row(n) for n in range(3, 6)], sheet_row(6, at="=B6+1")]}
+        ),
+        ("orders.xlsx: DATA!B7: a formula (=B6+1) without a cached value",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "merged cells",
+        "xlsx",
+        "failed",
+        workbook("orders.xlsx", {"DATA": ORDERS_SHEET}, lambda book: book["DATA"].merge_cells("E2:E3")),
+        ("orders.xlsx: DATA!E2:E3: merged cells: a merged range shows one value over several cells",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "date cells",
+        "xlsx",
+        "loaded",
+        workbook("orders.xlsx", {"DATA": [XLSX_HEADER, sheet_row(1, at=45352.5), sheet_row(2)]}, _date_formats),
+        rows=2,
+        table="orders",
+        source="shop",
+        values={"order_time_pst": "2024-03-01 12:00:00"},
+    ),
+    Case(
+        "dates as bare Excel serials (General format)",
+        "xlsx",
+        "loaded",
+        workbook("orders.xlsx", {"DATA": [XLSX_HEADER, sheet_row(1), sheet_row(2, at=45352.5)]}, _date_formats),
+        rows=2,
+        table="orders",
+        source="shop",
+        values={"order_time_pst": "45352.5"},
+    ),
+    Case(
+        "empty rows inside the sheet",
+        "xlsx",
+        "loaded",
+        workbook("orders.xlsx", {"DATA": [*ORDERS_SHEET, [None], [None], sheet_row(3)]}),
+        rows=3,
+        table="orders",
+        source="shop",
+        values={"order_id": "G0000000003"},
+    ),
+    Case(
+        "truncated workbook",
+        "xlsx",
+        "failed",
+        _truncated_workbook,
+        ("orders.xlsx: not a readable XLSX workbook: the zip archive is truncated or corrupt",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "legacy .xls named .xlsx",
+        "xlsx",
+        "failed",
+        csv_file("orders.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000)),
+        ("an OLE2 compound file (a legacy .xls workbook, or a password-protected .xlsx)",),
+        table="orders",
+        source="shop",
+    ),
+    # -- JSON ---------------------------------------------------------------------------------------------------
+    Case(
+        "JSON with keys outside the contract, nulls and nested values",
+        "json",
+        "loaded",
+        json_file(
+            "orders.json",
+            [json_record(1, NOTE="x"), json_record(2, SHIP_TO_CITY_CD=None, SHIP_TO_DISTRICT_NAME={"zh": ["浦东"]})],
+        ),
+        ("extra column(s) note: not in the contract of orders, not loaded",),
+        rows=2,
+        table="orders",
+        source="shop",
+        values={"ship_to_district_name": '{"zh":["浦东"]}', "rptg_amt": "12.5"},
+    ),
+    Case(
+        "JSON numbers keep their text",
+        "json",
+        "loaded",
+        json_file(
+            "orders.json",
+            '[{"ORDER_ID": 1, "ORDER_TIME_PST": 0, "RPTG_AMT": 0.10, "CURRENCY_CD": "CNY", "ORDER_QTY": 1e2}]',
+        ),  # fmt: skip
+        rows=1,
+        table="orders",
+        source="shop",
+        values={"rptg_amt": "0.10", "order_qty": "1E+2"},
+    ),
+    Case(
+        "JSON that is not an array",
+        "json",
+        "failed",
+        json_file("orders.json", json.dumps({"orders": [json_record(1)]})),
+        ("orders.json: the top level is an object ({), not an array",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "truncated JSON",
+        "json",
+        "failed",
+        json_file("orders.json", json.dumps([json_record(n) for n in range(5)])[:-60]),
+        ("orders.json: record [4]: the file ends before this record is complete or the array is closed",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "invalid JSON",
+        "json",
+        "failed",
+        json_file("orders.json", json.dumps([json_record(n) for n in range(3)]).replace('"CNY"', "'CNY'", 2)),
+        ("orders.json: record [0]: invalid JSON (lexical error: invalid char in json text.",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "JSON element that is not an object",
+        "json",
+        "failed",
+        json_file("orders.json", [json_record(1), json_record(2), "G3"]),
+        ("orders.json: record [2]: a string, not an object",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "JSON object missing a required key",
+        "json",
+        "failed",
+        json_file("orders.json", [json_record(1), json_record(2, ORDER_QTY=...)]),
+        ("orders.json: record [1]: no key order_qty (a required column); the record has ORDER_ID",),
+        table="orders",
+        source="shop",
+    ),
+    Case(
+        "GBK-encoded JSON",
+        "json",
+        "failed",
+        json_file("orders.json", _gbk_json()),
+        ("orders.json: record [2]: text that is not UTF-8 (0xc6 0xd6", "(possibly GBK/GB18030-encoded Chinese"),
+        table="orders",
+        source="shop",
+    ),
+    # -- CSV in GBK (Chinese Windows exports) -------------------------------------------------------------------
+    Case(
+        "GBK-encoded CSV",
+        "csv",
+        "failed",
+        csv_file("v.csv", (HEADER + row(1) + row(2, "北京")).encode("gbk")),
+        ("line 3: not valid UTF-8 (bytes 0xb1) (possibly GBK/GB18030-encoded Chinese: they read as '北京'",),
+    ),
+    Case(
+        "GBK-encoded CSV header",
+        "csv",
+        "failed",
+        csv_file("v.csv", (HEADER.strip() + ",备注\n" + row(1).strip() + ",x\n").encode("gbk")),
+        ("line 1 (header) is not valid UTF-8", "(possibly GBK/GB18030-encoded Chinese: they read as '备注'"),
     ),
 ]
 

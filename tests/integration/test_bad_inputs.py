@@ -19,7 +19,20 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from bad_input_corpus import CASES, DAY, HEADER, NEIGHBOUR, TL_HEADER, Case, row, rows, tl_rows
+from bad_input_corpus import (
+    CASES,
+    DAY,
+    HEADER,
+    NEIGHBOUR,
+    SHOP,
+    SHOP_HEADER,
+    TL_HEADER,
+    Case,
+    row,
+    rows,
+    shop_rows,
+    tl_rows,
+)
 
 from elt import warehouse
 from elt.load import LoadError, load_partition
@@ -35,7 +48,9 @@ LABELS = {
 SETUP = {  # source -> (raw table, file name prefix, header, rows(count, start), rows a reload keeps)
     "vouchers": ("raw_vouchers.voucher_assignments", "", HEADER, rows, 0),  # a partition is replaced
     "thelook": ("raw_thelook.distribution_centers", "distribution_centers_", TL_HEADER, tl_rows, 1),  # upserted
+    "shop": ("raw_shop.orders", "", SHOP_HEADER, shop_rows, 0),  # a source of the tests only (XLSX and JSON)
 }
+TEST_SOURCES = {"shop": SHOP}
 
 
 def record(request: pytest.FixtureRequest, case: str, fmt: str, outcome: str, message: str) -> None:
@@ -103,6 +118,8 @@ def test_bad_input_has_its_one_outcome(
     case: Case, landing: Path, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
 ) -> None:
     table = SETUP[case.source][0]
+    if case.source in TEST_SOURCES:
+        request.getfixturevalue("register_source")(TEST_SOURCES[case.source])
     folder, before = prepare(landing, case.source)
     neighbour_before = table_rows(table, NEIGHBOUR)
     day_before = table_rows(table, DAY)
@@ -175,7 +192,7 @@ def test_bad_input_has_its_one_outcome(
 
 def test_the_corpus_covers_every_kind() -> None:
     assert len(CASES) >= 40
-    assert {case.fmt for case in CASES} >= {"csv", "csv.gz", "parquet", "landing"}
+    assert {case.fmt for case in CASES} >= {"csv", "csv.gz", "parquet", "xlsx", "json", "landing"}
     assert {case.outcome for case in CASES} == set(LABELS)
     assert sum(case.issue for case in CASES) == 5
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from elt.landing import NO_TABLE, misplaced_entries, partition_of, printable, scan_partition
-from elt.sources import get_source
+from elt.sources import Source, Table, get_source
 
 
 def test_printable_escapes_undecodable_bytes_and_control_characters() -> None:
@@ -55,3 +55,36 @@ def test_partition_folders_are_not_misplaced(tmp_path: Path) -> None:
     [entry] = misplaced_entries(get_source("vouchers"), tmp_path)
     assert (entry.path.name, entry.meant) == ("2024-3-2", date(2024, 3, 2))
     assert "rename it to 2024-03-02" in entry.message
+
+
+def test_a_workbook_is_claimed_by_every_table_naming_a_sheet(tmp_path: Path) -> None:
+    """One workbook feeds one table per sheet; among tables that name no sheet, the first match still wins."""
+    columns = ("a",)
+    source = Source(
+        name="shop",
+        tables=(
+            Table("orders", patterns=("dataset1*.xlsx",), required=columns, sheet="DATA"),
+            Table("districts", patterns=("dataset1*.xlsx",), required=columns, sheet="CITY_DISTRICT_MAP"),
+            Table("everything", patterns=("*",), required=columns),
+            Table("csv_too", patterns=("*.csv",), required=columns),
+        ),
+    )
+    assert [t.name for t in source.tables_for("dataset1.xlsx")] == ["orders", "districts", "everything"]
+    assert [t.name for t in source.tables_for("x.csv")] == ["everything"]
+    folder = tmp_path / "shop" / "2024-03-01"
+    folder.mkdir(parents=True)
+    for name in ("dataset1.xlsx", "~$dataset1.xlsx"):
+        (folder / name).write_text("x")
+    landed = scan_partition(source, folder, tmp_path)
+    assert {table: [p.name for p in paths] for table, paths in landed.files.items()} == {
+        "orders": ["dataset1.xlsx"],
+        "districts": ["dataset1.xlsx"],
+        "everything": ["dataset1.xlsx"],
+        "csv_too": [],
+    }
+    assert sorted(s.table for s in landed.skipped) == ["districts", "everything", "orders"], "each table says why"
+
+
+def test_a_sheet_name_cannot_be_empty() -> None:
+    with pytest.raises(ValueError, match="an empty sheet name"):
+        Table("t", patterns=("*.xlsx",), required=("a",), sheet=" ")

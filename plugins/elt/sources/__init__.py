@@ -31,6 +31,8 @@ class Table:
     False for tables that are sent only when they change, or whose daily delta has no file on a quiet day.
     `personal`: columns that hold personal data (names, contact details, precise location): their failing
     values are masked in audit.dq_exceptions, and no mart may carry them.
+    `sheet`: the sheet of a matching workbook (XLSX) that the table loads; None for tables of other files (and for
+    a workbook of one sheet). Tables naming different sheets may match the same workbook: each loads its sheet.
     """
 
     name: str
@@ -40,12 +42,15 @@ class Table:
     key: tuple[str, ...] = ()
     every_day: bool = True
     personal: tuple[str, ...] = ()
+    sheet: str | None = None
 
     def __post_init__(self) -> None:
         for name in (self.name, *self.required, *self.optional, *self.key):
             check_identifier(name)
         if unknown := [c for c in self.personal if c not in self.columns]:
             raise ValueError(f"{self.name}: personal column(s) {', '.join(unknown)} are not in the contract")
+        if self.sheet is not None and not self.sheet.strip():
+            raise ValueError(f"{self.name}: an empty sheet name")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -104,9 +109,16 @@ class Source:
                 return table
         raise KeyError(f"source {self.name!r} has no table {name!r}")
 
+    def tables_for(self, filename: str) -> tuple[Table, ...]:
+        """The tables a landed file belongs to: every matching table that names a sheet (a workbook feeds one table
+        per sheet), and the first matching table that names none; empty if no contract matches it."""
+        matching = [table for table in self.tables if table.matches(filename)]
+        first_plain = next((table for table in matching if table.sheet is None), None)
+        return tuple(table for table in matching if table.sheet is not None or table is first_plain)
+
     def table_for(self, filename: str) -> Table | None:
-        """The table a landed file belongs to, or None if no contract matches it."""
-        return next((table for table in self.tables if table.matches(filename)), None)
+        """The first table a landed file belongs to, or None if no contract matches it."""
+        return next(iter(self.tables_for(filename)), None)
 
 
 def _discover() -> dict[str, Source]:
