@@ -82,7 +82,7 @@ def _cell(ref: str, value: Cell, shared: _SharedStrings) -> str:
 
 def _write_sheet(archive: zipfile.ZipFile, part: str, rows: Iterable[Sequence[Cell]], shared: _SharedStrings) -> None:
     letters: list[str] = []
-    with archive.open(part, "w", force_zip64=True) as out:
+    with archive.open(_entry(part), "w", force_zip64=True) as out:
         out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="{MAIN}"><sheetData>'.encode())
         for number, row in enumerate(rows, 1):
             while len(letters) < len(row):
@@ -124,13 +124,21 @@ def _package(names: list[str]) -> dict[str, str]:
     }
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed time, so that the same sheets always give the same bytes (and the same sha256)."""
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    return entry
+
+
 def write_workbook(path: Path, sheets: Mapping[str, Iterable[Sequence[Cell]]]) -> Path:
-    """Write `sheets` (name -> rows, the first row the header) as an XLSX workbook; None leaves a cell empty."""
+    """Write `sheets` (name -> rows, the first row the header) as an XLSX workbook; None leaves a cell empty.
+    The same sheets give byte-identical files."""
     shared = _SharedStrings()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, text in _package(list(sheets)).items():
-            archive.writestr(name, text)
+            archive.writestr(_entry(name), text)
         for number, rows in enumerate(sheets.values(), 1):
             _write_sheet(archive, f"xl/worksheets/sheet{number}.xml", rows, shared)
-        archive.writestr("xl/sharedStrings.xml", shared.xml())
+        archive.writestr(_entry("xl/sharedStrings.xml"), shared.xml())
     return path
