@@ -119,11 +119,10 @@ def _load(path: str, origin: str, _mtime_ns: int, _size: int) -> EcbRates:
     """Parse an eurofxref-hist .zip or .csv (the file's version is part of the cache key)."""
     content = Path(path).read_bytes()
     digest = hashlib.sha256(content).hexdigest()[:16]
-    name, text = _csv_text(path, content)
-    source = f"ECB euro reference rates, {name} via {origin} (sha256 {digest})"
     try:
-        return _parse(text, source)
-    except (ValueError, InvalidOperation, IndexError) as exc:
+        name, text = _csv_text(path, content)
+        return _parse(text, f"ECB euro reference rates, {name} via {origin} (sha256 {digest})")
+    except (ValueError, InvalidOperation, IndexError, StopIteration) as exc:  # UnicodeDecodeError is a ValueError
         raise FxRateError(f"{path} is not an ECB eurofxref rates file: {exc}") from None
 
 

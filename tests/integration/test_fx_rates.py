@@ -63,6 +63,9 @@ def test_a_rerun_replaces_the_days_rows(conn: psycopg.Connection) -> None:
         (SATURDAY, "USD", Decimal("7.19610723"), True)
     ]
     assert [(r[1], r[2]) for r in rows(conn)] == [(SATURDAY, "USD"), (MONDAY, "EUR")]
+    assert record_rates(conn, TABLE, SATURDAY, []) == []  # a day that needs no rate keeps none
+    conn.commit()
+    assert [(r[1], r[2]) for r in rows(conn)] == [(MONDAY, "EUR")]
 
 
 def test_it_writes_in_the_callers_transaction(conn: psycopg.Connection) -> None:

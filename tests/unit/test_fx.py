@@ -144,6 +144,15 @@ def test_a_missing_or_broken_file_is_a_clear_error(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("ELT_ECB_RATES_FILE", str(broken))
     with pytest.raises(FxRateError, match="not an ECB eurofxref rates file"):
         cny_rate("USD", date(2024, 1, 1))
+    for content in (b"", b"\xff\xfe\x00binary", b"Date,USD,CNY\n2024-01-01,1.1,abc\n"):
+        broken.write_bytes(content)
+        with pytest.raises(FxRateError, match="not an ECB eurofxref rates file"):
+            cny_rate("USD", date(2024, 1, 1))
+    fake_zip = tmp_path / "eurofxref-hist.zip"
+    fake_zip.write_text(HAND_MADE)
+    monkeypatch.setenv("ELT_ECB_RATES_FILE", str(fake_zip))
+    with pytest.raises(FxRateError, match="not a zip file"):
+        cny_rate("USD", date(2030, 1, 4))
 
 
 def test_cross_rate_rounds_half_up_exactly() -> None:
