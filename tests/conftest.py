@@ -22,8 +22,10 @@ from elt.sources import SOURCES, Source, get_source
 from elt.warehouse import ServerParams
 
 # Hermetic tests: neither the shell's project settings nor the project's `.env` change what a test sees (a user's
-# ELECTRONICS_TIMEZONE would move sale hours; Airflow settings, its ports). Subprocesses inherit this environment.
-for _name in [name for name in os.environ if name.startswith(("ELT_", "ELECTRONICS_", "AIRFLOW_HOME", "AIRFLOW__"))]:
+# ELECTRONICS_TIMEZONE would move sale hours, STORE_ORDERS_CITY_TIERS the city tiers; Airflow settings, its ports).
+# Subprocesses inherit this environment.
+_PROJECT_SETTINGS = ("ELT_", "ELECTRONICS_", "STORE_ORDERS_", "AIRFLOW_HOME", "AIRFLOW__")
+for _name in [name for name in os.environ if name.startswith(_PROJECT_SETTINGS)]:
     del os.environ[_name]
 os.environ["ELT_ENV_FILE"] = os.devnull
 config.load_env.cache_clear()
