@@ -42,11 +42,11 @@ more holds each kind at least once in each file it applies to):
   districts of the others), and 山南 is written two ways, `山南` and `山南市` (40% of its rows). A day of 10,000 rows
   or more also has in its JSON at least one unmapped pair, both spellings of 山南 and 朝阳区 of both 北京 and 长春.
 
-The same arguments always give byte-identical files (the workbook's properties and zip entries carry a fixed time
-derived from D, never the clock). Memory is bounded by one day's arrays and openpyxl's shared strings (~180 MB at
-scale 1.0): a sheet holds at most 1,048,575 rows, so the scale is at most 5.0. Each day has its own block of order
-numbers, centred on 2024-01-01, so the 10 digits last from ~1977 to ~2070 at scale 1.0 and from ~2015 to ~2033 at
-scale 5.0 (other days are refused); at the default scale 0.01, for any day.
+The same arguments always give byte-identical files (the workbook is written by elt.generate.workbook, whose zip
+entries carry a fixed time, never the clock). Memory is bounded by one day's arrays and the shared strings: a
+sheet holds at most 1,048,575 rows, so the scale is at most 5.0. Each day has its own block of order numbers,
+centred on 2024-01-01, so the 10 digits last from ~1977 to ~2070 at scale 1.0 and from ~2015 to ~2033 at scale 5.0
+(other days are refused); at the default scale 0.01, for any day.
 """
 
 from __future__ import annotations
@@ -55,20 +55,18 @@ import csv
 import json
 import math
 import os
-import shutil
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
 
 from elt.config import DBT_PROJECT_DIR
+from elt.generate.workbook import write_workbook as write_sheets
 
 SOURCE = "store_orders"
 XLSX_NAME, JSON_NAME = "dataset1.xlsx", "dataset2.json"
@@ -551,37 +549,6 @@ def _json_lines(world: _World, feed: Feed) -> Iterator[str]:
             )
 
 
-class _StableZip(zipfile.ZipFile):
-    """A zip whose entries carry one fixed time and mode: openpyxl would stamp them with the clock."""
-
-    def __init__(self, path: Path, stamp: datetime) -> None:
-        super().__init__(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-        self._stamp = max(stamp, datetime(1980, 1, 1)).timetuple()[:6]  # zip times start in 1980
-
-    def _info(self, name: str) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=self._stamp)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        return info
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None) -> None:  # noqa: ANN001
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo_or_arcname = self._info(zinfo_or_arcname)
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None) -> None:  # noqa: ANN001
-        """Copy a file in (openpyxl's streamed worksheets), without its time and mode."""
-        big = os.path.getsize(filename) > zipfile.ZIP64_LIMIT
-        info = self._info(arcname or str(filename))
-        with open(filename, "rb") as source, self.open(info, "w", force_zip64=big) as out:
-            shutil.copyfileobj(source, out, 1 << 20)
-
-
-def _stamp(day: date) -> datetime:
-    """When the files of `day` were made, as they say: 06:00 UTC the next day (never the clock)."""
-    return datetime.combine(day + timedelta(days=1), time(6, 0))
-
-
 def _atomic(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.with_name(f".{path.name}.tmp")
@@ -592,21 +559,13 @@ def write_workbook(path: Path, day: date, seed: int = 42, scale: float = 0.01, f
     path = Path(path)
     feed = feed if feed is not None else day_feeds(day, seed, scale)[0]
     world = _world(seed)
-    workbook = Workbook(write_only=True)
-    workbook.properties.creator = "store_orders"
-    workbook.properties.created = workbook.properties.modified = _stamp(day)
-    data = workbook.create_sheet(DATA_SHEET)
-    data.append(list(XLSX_COLUMNS))
-    for row in _data_rows(world, feed):
-        data.append(row)
-    mapping = workbook.create_sheet(MAP_SHEET)
-    mapping.append(list(MAP_COLUMNS))
-    for row in map_rows(seed):
-        mapping.append(list(row))
+    sheets = {
+        DATA_SHEET: chain([list(XLSX_COLUMNS)], _data_rows(world, feed)),
+        MAP_SHEET: chain([list(MAP_COLUMNS)], (list(row) for row in map_rows(seed))),
+    }
     tmp = _atomic(path)
     try:
-        with _StableZip(tmp, _stamp(day)) as archive:
-            ExcelWriter(workbook, archive).write_data()  # not Workbook.save: it stamps `modified` with the clock
+        write_sheets(tmp, sheets)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
