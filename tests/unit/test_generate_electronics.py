@@ -241,6 +241,21 @@ def test_brand_rankings_drift(tmp_path: Path) -> None:
     assert len(set(rankings)) >= 3
 
 
+@pytest.mark.parametrize("last", [date(2018, 3, 31), date(2020, 4, 24), date(2024, 1, 28), date(2026, 11, 1)])
+def test_no_brand_takes_over_the_store(tmp_path: Path, last: date) -> None:
+    """At the demo's scale and at any date, four weeks' revenue is spread over brands as in a real store."""
+    path = write_electronics_history(tmp_path / "w.csv", last - timedelta(days=27), last, rows=20_000, scale=0.01)
+    revenue: Counter[str] = Counter()
+    for row in _read(path):
+        if row["brand"] and _valid(row) and row["price"]:
+            revenue[row["brand"]] += float(row["price"])
+    total = sum(revenue.values())
+    shares = sorted((value / total for value in revenue.values()), reverse=True)
+    assert shares[0] < 0.5
+    assert sum(shares[:3]) < 0.8
+    assert len(shares) >= 20
+
+
 def test_daily_file_has_late_lines(tmp_path: Path) -> None:
     lines = _read(write_electronics_day(tmp_path / "p.csv", DAY, seed=5, scale=0.5))
     assert 2_000 < len(lines) < 6_000

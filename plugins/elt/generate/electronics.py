@@ -10,8 +10,9 @@ seed, the scale and the day only. An order has 1-4 distinct products (72/17/7/4%
 ~1.8 lines; all its lines share `event_time`, `order_id` and `user_id`. Sales follow the store's day (Kazakhstan,
 UTC+6: few at night, a peak at 13-16 UTC), the weekday (more on weekends), the season (peak at the end of the
 year), a gentle trend (+10% a year) and a slow drift of each brand's popularity over weeks (sine waves of 16-104
-weeks and a yearly slope, so that brand rankings over 4/12/24/52 weeks differ). Scale 1.0 is the real store:
-~2.6M lines a year, ~7,200 on an average day.
+weeks and a yearly slope, so that brand rankings over 4/12/24/52 weeks differ; bounded to half and twice the base,
+and moving sales between the brands of a category only, so no brand takes over the store at any date).
+Scale 1.0 is the real store: ~2.6M lines a year, ~7,200 on an average day.
 
 Quirks, at about these rates:
 
@@ -82,6 +83,7 @@ MANGLED_ID_RATE = 0.0001  # of lines
 INVALID_RATE = 0.0005  # of lines
 FORCED_FROM_ROWS = 10_000  # a file this big has every kind of invalid value and a mangled id
 CHUNK_ROWS = 500_000
+MAX_DRIFT = 2.0  # a brand's popularity stays within half and twice its base
 
 # UTC hours 0-23 (local time is UTC+6): the store sleeps 0-6 local (18-24 UTC), peaks at 19-22 local.
 HOUR_WEIGHTS = (
@@ -241,6 +243,7 @@ class _World:
     seed: int
     scale: float
     popularity: np.ndarray  # base share of sales per product
+    category: np.ndarray  # index in CATEGORIES per product
     brand: np.ndarray  # index in BRANDS per product
     base_cents: np.ndarray  # list price per product
     price_period: np.ndarray  # days between price changes per product
@@ -309,6 +312,7 @@ def _world(seed: int, scale: float) -> _World:
         seed=seed,
         scale=scale,
         popularity=popularity,
+        category=category,
         brand=brand,
         base_cents=base_cents,
         price_period=price_period,
@@ -348,12 +352,20 @@ def _allocate(rows: int, days: list[date], scale: float) -> list[int]:
 
 
 def _product_cdf(world: _World, ordinal: int) -> np.ndarray:
-    """Cumulative popularity of the products on a day: base popularity times the brand's drift."""
+    """Cumulative popularity of the products on a day: base popularity times the brand's drift.
+
+    The drift is bounded (a brand sells at most MAX_DRIFT times more or less than its base) and moves sales
+    between the brands of a category, never between categories, so no brand takes over the store at any date.
+    """
     weeks = (ordinal - REFERENCE_DAY.toordinal()) / 7.0
     amplitude, period, phase, slope = world.drift.T
     years = min(max(_years(ordinal), -3.0), 3.0)
-    factor = np.exp(amplitude * np.sin(2 * math.pi * weeks / period + phase) + slope * years)
-    return np.cumsum(world.popularity * factor[world.brand])
+    log_factor = amplitude * np.sin(2 * math.pi * weeks / period + phase) + slope * years
+    factor = np.exp(np.clip(log_factor, -math.log(MAX_DRIFT), math.log(MAX_DRIFT)))
+    weight = world.popularity * factor[world.brand]
+    base = np.bincount(world.category, weights=world.popularity, minlength=len(CATEGORIES))
+    drifted = np.bincount(world.category, weights=weight, minlength=len(CATEGORIES))
+    return np.cumsum(weight * (base / np.where(drifted > 0, drifted, 1.0))[world.category])
 
 
 def _day_prices(world: _World, ordinal: int) -> np.ndarray:
