@@ -18,7 +18,7 @@ typed as (
         {{ store_orders_hhmmss('order_time_pst') }} as order_hhmmss,
         {{ clean_text('ship_to_city_cd') }} as city_name,
         {{ clean_text('ship_to_district_name') }} as district_name,
-        {{ safe_money('rptg_amt') }} as amount,
+        {{ safe_numeric('rptg_amt') }} as amount,
         upper({{ clean_text('currency_cd') }}) as currency,
         {{ store_orders_units('order_qty') }} as units
     from passed

@@ -17,7 +17,7 @@ typed as (
         {{ clean_text('order_id') }} as order_id,
         {{ store_orders_hhmmss('order_time_pst') }} as order_hhmmss,
         {{ clean_text('city_district_id') }} as city_district_id,
-        {{ safe_money('rptg_amt') }} as amount,
+        {{ safe_numeric('rptg_amt') }} as amount,
         upper({{ clean_text('currency_cd') }}) as currency,
         {{ store_orders_units('order_qty') }} as units
     from passed
