@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -40,19 +41,51 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerParams
     localdb.stop(data_dir)
 
 
-@pytest.fixture
-def warehouse_params(
-    pg_server: ServerParams, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[ServerParams]:
-    """A new, bootstrapped warehouse database; the project's settings point at it for the test."""
+def _create_warehouse(pg_server: ServerParams, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ServerParams:
+    """A new, bootstrapped warehouse database; the project's settings (through `monkeypatch`) point at it."""
     params = pg_server.database(f"test_{uuid.uuid4().hex[:12]}")
     warehouse.bootstrap(params)
     monkeypatch.setenv("ELT_WAREHOUSE_URL", params.libpq_url())
     monkeypatch.setenv("ELT_LANDING_DIR", str(tmp_path / "landing"))
     monkeypatch.setenv("ELT_STATE_DIR", str(tmp_path / "state"))
-    yield params
+    return params
+
+
+def _drop_warehouse(pg_server: ServerParams, params: ServerParams) -> None:
     with psycopg.connect(pg_server.database("postgres").libpq_url(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{params.dbname}" with (force)')
+
+
+@pytest.fixture
+def warehouse_params(
+    pg_server: ServerParams, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[ServerParams]:
+    """A new, bootstrapped warehouse database; the project's settings point at it for the test."""
+    params = _create_warehouse(pg_server, monkeypatch, tmp_path)
+    yield params
+    _drop_warehouse(pg_server, params)
+
+
+@dataclass(frozen=True)
+class ModuleWarehouse:
+    """A warehouse shared by the tests of a module, its landing zone and its dbt (see module_warehouse)."""
+
+    params: ServerParams
+    landing: Path
+    run_dbt: Callable[..., subprocess.CompletedProcess]
+
+
+@pytest.fixture(scope="module")
+def module_warehouse(pg_server: ServerParams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleWarehouse]:
+    """Like warehouse_params, landing and run_dbt, once for a whole module: for a costly load and build that several
+    tests then read (they must leave it as they found it). The settings point at it while the module runs."""
+    tmp_path = tmp_path_factory.mktemp("warehouse")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        params = _create_warehouse(pg_server, monkeypatch, tmp_path)
+        landing = tmp_path / "landing"
+        landing.mkdir()
+        yield ModuleWarehouse(params, landing, dbt_runner(params, tmp_path))
+    _drop_warehouse(pg_server, params)
 
 
 @pytest.fixture
@@ -76,17 +109,16 @@ def landing(warehouse_params: ServerParams, tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
-    """Run the project's dbt against the test's warehouse; target and logs stay in the test's temp folder."""
+def dbt_runner(params: ServerParams, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the project's dbt against the warehouse `params`; target and logs stay in `tmp_path`."""
     env = {
         **os.environ,
-        "ELT_PG_HOST": warehouse_params.host,
-        "ELT_PG_PORT": str(warehouse_params.port),
+        "ELT_PG_HOST": params.host,
+        "ELT_PG_PORT": str(params.port),
         "ELT_PG_USER": "elt_transformer",  # dbt runs as its login role, as in Airflow
         "ELT_PG_PASSWORD": "",
-        "ELT_PG_DATABASE": warehouse_params.dbname,
-        **warehouse_params.libpq_env(),  # the options (TimeZone=UTC among them), as Cosmos gives them to dbt
+        "ELT_PG_DATABASE": params.dbname,
+        **params.libpq_env(),  # the options (TimeZone=UTC among them), as Cosmos gives them to dbt
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -111,6 +143,12 @@ def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., sub
         )
 
     return run
+
+
+@pytest.fixture
+def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the project's dbt against the test's warehouse; target and logs stay in the test's temp folder."""
+    return dbt_runner(warehouse_params, tmp_path)
 
 
 @pytest.fixture
