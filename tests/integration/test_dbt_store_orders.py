@@ -221,9 +221,7 @@ def run_day(built: ModuleWarehouse) -> None:
         assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
 
     load_partition("store_orders", DAY, built.landing)
-    # one thread: the seeds' post-hook `grant usage on schema staging to elt_loader`, run by two seeds at once, fails
-    # one of them with "tuple concurrently updated"
-    dbt("seed", "--select", "tag:store_orders_reference", "--threads", "1")
+    dbt("seed", "--select", "tag:store_orders_reference")
     source = get_source("store_orders")
     for table in source.tables:
         validate_table(source, table, DAY)

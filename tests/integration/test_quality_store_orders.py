@@ -1,8 +1,11 @@
-"""The store_orders suites on a generated day: every quirk the generator put in is an exception of the right rule,
-with its file and sheet row or record index, and nothing else is; the day's rates are recorded."""
+"""store_orders' files against the real contract and suites: every quirk the generator puts in a day is an exception
+of the right rule, with its file and sheet row or record index, and nothing else is; the day's rates are recorded; a
+bad file fails clearly and leaves the loaded day as it was."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from collections import Counter
 from collections.abc import Callable
@@ -10,19 +13,23 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from elt import warehouse
 from elt.fx import cny_rate
 from elt.generate.store_orders import (
     EMPTY_QTY,
     FRACTIONAL_QTY,
+    MAP_COLUMNS,
     TIME_TEXT,
     UNKNOWN_DISTRICT,
     USD,
     day_feeds,
     generate_store_orders,
+    map_rows,
 )
-from elt.load import load_partition
+from elt.generate.workbook import write_workbook
+from elt.load import LoadError, load_partition
 from elt.quality import validate_table
 from elt.sources import get_source
 from elt.store_orders import record_fx_rates
@@ -90,3 +97,46 @@ def test_generated_quirks_are_exactly_the_exceptions(
             ("CNY", rates["CNY"]),
             ("USD", rates["USD"]),
         ]
+
+
+BAD_FILES = [
+    (
+        "dataset1.xlsx",
+        "workbook without the DATA sheet",
+        "orders_sheet",
+        "dataset1.xlsx: the workbook has no sheet DATA; its sheets: CITY_DISTRICT_MAP",
+    ),
+    ("dataset2.json", "JSON that is not an array", "orders_json", "dataset2.json: the top level is an object ({)"),
+    ("dataset2.json", "a record without a column", "orders_json", "dataset2.json: record [1]: no key order_qty"),
+]
+
+
+@pytest.mark.parametrize(("name", "case", "table", "message"), BAD_FILES, ids=[case for _, case, _, _ in BAD_FILES])
+def test_a_bad_file_fails_clearly_and_keeps_the_loaded_day(
+    landing: Path, name: str, case: str, table: str, message: str
+) -> None:
+    """The real contract: the day loaded from good files stays as it was when a bad file replaces one of them."""
+    generate_store_orders(landing, DAY, 1, seed=3, scale=0.002)
+    load_partition("store_orders", DAY, landing)
+    with warehouse.connect() as conn:
+        before = conn.execute(
+            f"select count(*), max(_batch_id) from raw_store_orders.{table} where _partition_date = %s", (DAY,)
+        ).fetchone()
+    assert before[0] > 0
+    path = landing / "store_orders" / DAY.isoformat() / name
+    record = {"ORDER_ID": "G1", "ORDER_TIME_PST": 1, "SHIP_TO_DISTRICT_NAME": "朝阳区", "SHIP_TO_CITY_CD": "北京",
+              "RPTG_AMT": 1, "CURRENCY_CD": "RMB", "ORDER_QTY": 1}  # fmt: skip
+    if case == "workbook without the DATA sheet":
+        write_workbook(path, {"CITY_DISTRICT_MAP": [list(MAP_COLUMNS), *map(list, map_rows(3))]})
+    elif case == "JSON that is not an array":
+        path.write_text(json.dumps({"orders": [record]}), encoding="utf-8")
+    else:
+        incomplete = {key: value for key, value in record.items() if key != "ORDER_QTY"}
+        path.write_text(json.dumps([record, incomplete]), encoding="utf-8")
+    with pytest.raises(LoadError, match=re.escape(message)):
+        load_partition("store_orders", DAY, landing)
+    with warehouse.connect() as conn:
+        after = conn.execute(
+            f"select count(*), max(_batch_id) from raw_store_orders.{table} where _partition_date = %s", (DAY,)
+        ).fetchone()
+    assert after == before
