@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmos import (
+    DbtBuildLocalOperator,
     DbtTaskGroup,
     ExecutionConfig,
     InvocationMode,
@@ -114,4 +115,19 @@ def dbt_task_group(
         ),
         operator_args={"vars": RUN_VARS, "install_deps": False},
         **kwargs,
+    )
+
+
+def dbt_build_task(task_id: str, select: list[str], dbt_project_dir: Path = DBT_PROJECT_DIR) -> DbtBuildLocalOperator:
+    """One task running `dbt build` of the selected nodes in dbt's order: for seeds whose tests read each other
+    (a task per seed would test one before the other exists)."""
+    return DbtBuildLocalOperator(
+        task_id=task_id,
+        project_dir=dbt_project_dir,
+        profile_config=PROFILE,
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        select=select,
+        vars=RUN_VARS,
+        install_deps=False,
+        emit_datasets=False,
     )
