@@ -3,8 +3,11 @@ the bad-input corpus (here, not next to it: under xdist only this conftest is lo
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import re
+import select
 import subprocess
 import sys
 import uuid
@@ -93,7 +96,10 @@ class ModuleWarehouse:
 
 @pytest.fixture(scope="module")
 def module_warehouse(
-    pg_server: ServerParams, bootstrapped_template: str, tmp_path_factory: pytest.TempPathFactory
+    pg_server: ServerParams,
+    bootstrapped_template: str,
+    dbt_forkserver: subprocess.Popen,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ModuleWarehouse]:
     """Like warehouse_params, landing and run_dbt, once for a whole module: for a costly load and build that several
     tests then read (they must leave it as they found it). The settings point at it while the module runs."""
@@ -102,7 +108,7 @@ def module_warehouse(
         params = _create_warehouse(pg_server, bootstrapped_template, monkeypatch, tmp_path)
         landing = tmp_path / "landing"
         landing.mkdir()
-        yield ModuleWarehouse(params, landing, dbt_runner(params, tmp_path))
+        yield ModuleWarehouse(params, landing, dbt_runner(params, tmp_path, dbt_forkserver))
     _drop_warehouse(pg_server, params)
 
 
@@ -127,8 +133,25 @@ def landing(warehouse_params: ServerParams, tmp_path: Path) -> Path:
     return path
 
 
-def dbt_runner(params: ServerParams, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
-    """Run the project's dbt against the warehouse `params`; target and logs stay in `tmp_path`.
+@pytest.fixture(scope="session")
+def dbt_forkserver() -> Iterator[subprocess.Popen]:
+    """tests/dbt_forkserver.py for this test worker: dbt commands without dbt's start-up."""
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "dbt_forkserver.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    yield server
+    server.stdin.close()
+    server.wait(timeout=60)
+
+
+def dbt_runner(
+    params: ServerParams, tmp_path: Path, forkserver: subprocess.Popen
+) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the project's dbt against the warehouse `params`, as the `dbt` command (through the test worker's
+    dbt_forkserver); target and logs stay in `tmp_path`.
 
     dbt parses the whole project again whenever its vars change (about 3 s of CPU), so each set of vars has a
     target folder of its own: a test that builds a date again reuses that date's parse through dbt's partial
@@ -146,37 +169,45 @@ def dbt_runner(params: ServerParams, tmp_path: Path) -> Callable[..., subprocess
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_PARTIAL_PARSE": "True",
     }
+    calls = itertools.count(1)
 
     def run(
         *args: str, vars: str | None = None, extra_env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess:
-        command = [
-            str(Path(sys.executable).parent / "dbt"),
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ]
+        args = (*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR))
         if vars is not None:
-            command += ["--vars", vars]
+            args += ("--vars", vars)
         target = tmp_path / "target" / (re.sub(r"\W+", "_", vars).strip("_") if vars else "no_vars")
-        return subprocess.run(
-            command,
-            env={**env, "DBT_TARGET_PATH": str(target), **(extra_env or {})},
-            cwd=PROJECT_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
+        output = tmp_path / "dbt_output" / str(next(calls))
+        output.mkdir(parents=True)
+        request = {
+            "args": args,
+            "env": {**env, "DBT_TARGET_PATH": str(target), **(extra_env or {})},
+            "cwd": str(PROJECT_DIR),
+            "stdout": str(output / "stdout.txt"),
+            "stderr": str(output / "stderr.txt"),
+        }
+        forkserver.stdin.write(json.dumps(request) + "\n")
+        forkserver.stdin.flush()
+        if not select.select([forkserver.stdout], [], [], 600)[0]:
+            forkserver.kill()  # its answer would come to the next command
+            raise subprocess.TimeoutExpired(["dbt", *args], 600)
+        answer = forkserver.stdout.readline()
+        assert answer, "tests/dbt_forkserver.py stopped"
+        code = int(answer)
+        return subprocess.CompletedProcess(
+            ["dbt", *args], code, (output / "stdout.txt").read_text(), (output / "stderr.txt").read_text()
         )
 
     return run
 
 
 @pytest.fixture
-def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
+def run_dbt(
+    warehouse_params: ServerParams, tmp_path: Path, dbt_forkserver: subprocess.Popen
+) -> Callable[..., subprocess.CompletedProcess]:
     """Run the project's dbt against the test's warehouse; target and logs stay in the test's temp folder."""
-    return dbt_runner(warehouse_params, tmp_path)
+    return dbt_runner(warehouse_params, tmp_path, dbt_forkserver)
 
 
 @pytest.fixture
