@@ -7,7 +7,7 @@ ELT := $(VENV)/bin/elt
 DEMO_START ?= 2024-01-01
 DEMO_END ?= 2024-01-07
 DEMO_DAYS ?= 7
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 2
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
 export DO_NOT_TRACK := 1

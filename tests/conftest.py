@@ -3,11 +3,16 @@ the bad-input corpus (here, not next to it: under xdist only this conftest is lo
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import re
+import select
 import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -40,19 +45,71 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerParams
     localdb.stop(data_dir)
 
 
-@pytest.fixture
-def warehouse_params(
-    pg_server: ServerParams, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[ServerParams]:
-    """A new, bootstrapped warehouse database; the project's settings point at it for the test."""
+@pytest.fixture(scope="session")
+def bootstrapped_template(pg_server: ServerParams) -> str:
+    """A warehouse bootstrapped once per test worker (from an empty database), never used by a test: each test's
+    warehouse is a copy of it."""
+    name = f"warehouse_template_{uuid.uuid4().hex[:8]}"
+    warehouse.bootstrap(pg_server.database(name))
+    return name
+
+
+def _create_warehouse(
+    pg_server: ServerParams, template: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> ServerParams:
+    """A new, bootstrapped warehouse database; the project's settings (through `monkeypatch`) point at it. It is a
+    copy of the bootstrapped template (a few times cheaper than a bootstrap from scratch), bootstrapped again for what
+    a copy does not carry: the grants on the database itself."""
     params = pg_server.database(f"test_{uuid.uuid4().hex[:12]}")
+    with psycopg.connect(pg_server.database("postgres").libpq_url(), autocommit=True) as conn:
+        conn.execute(f'create database "{params.dbname}" template "{template}"')
     warehouse.bootstrap(params)
     monkeypatch.setenv("ELT_WAREHOUSE_URL", params.libpq_url())
     monkeypatch.setenv("ELT_LANDING_DIR", str(tmp_path / "landing"))
     monkeypatch.setenv("ELT_STATE_DIR", str(tmp_path / "state"))
-    yield params
+    return params
+
+
+def _drop_warehouse(pg_server: ServerParams, params: ServerParams) -> None:
     with psycopg.connect(pg_server.database("postgres").libpq_url(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{params.dbname}" with (force)')
+
+
+@pytest.fixture
+def warehouse_params(
+    pg_server: ServerParams, bootstrapped_template: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[ServerParams]:
+    """A new, bootstrapped warehouse database; the project's settings point at it for the test."""
+    params = _create_warehouse(pg_server, bootstrapped_template, monkeypatch, tmp_path)
+    yield params
+    _drop_warehouse(pg_server, params)
+
+
+@dataclass(frozen=True)
+class ModuleWarehouse:
+    """A warehouse shared by the tests of a module, its landing zone and its dbt (see module_warehouse)."""
+
+    params: ServerParams
+    landing: Path
+    run_dbt: Callable[..., subprocess.CompletedProcess]
+
+
+@pytest.fixture(scope="module")
+def module_warehouse(
+    pg_server: ServerParams,
+    bootstrapped_template: str,
+    dbt_forkserver: subprocess.Popen,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ModuleWarehouse]:
+    """Like warehouse_params, landing and run_dbt, once for a whole module: for a costly load and build that several
+    tests then read (they must leave it as they found it). The settings point at it while the module runs."""
+    tmp_path = tmp_path_factory.mktemp("warehouse")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        params = _create_warehouse(pg_server, bootstrapped_template, monkeypatch, tmp_path)
+        landing = tmp_path / "landing"
+        landing.mkdir()
+        yield ModuleWarehouse(params, landing, dbt_runner(params, tmp_path, dbt_forkserver))
+    _drop_warehouse(pg_server, params)
 
 
 @pytest.fixture
@@ -76,41 +133,81 @@ def landing(warehouse_params: ServerParams, tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def run_dbt(warehouse_params: ServerParams, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
-    """Run the project's dbt against the test's warehouse; target and logs stay in the test's temp folder."""
+@pytest.fixture(scope="session")
+def dbt_forkserver() -> Iterator[subprocess.Popen]:
+    """tests/dbt_forkserver.py for this test worker: dbt commands without dbt's start-up."""
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "dbt_forkserver.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    yield server
+    server.stdin.close()
+    server.wait(timeout=60)
+
+
+def dbt_runner(
+    params: ServerParams, tmp_path: Path, forkserver: subprocess.Popen
+) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the project's dbt against the warehouse `params`, as the `dbt` command (through the test worker's
+    dbt_forkserver); target and logs stay in `tmp_path`.
+
+    dbt parses the whole project again whenever its vars change (about 3 s of CPU), so each set of vars has a
+    target folder of its own: a test that builds a date again reuses that date's parse through dbt's partial
+    parsing, as Cosmos does between the tasks of one DAG run. (dbt still parses in full when the database,
+    a project file or an env var that the parse read has changed.)"""
     env = {
         **os.environ,
-        "ELT_PG_HOST": warehouse_params.host,
-        "ELT_PG_PORT": str(warehouse_params.port),
+        "ELT_PG_HOST": params.host,
+        "ELT_PG_PORT": str(params.port),
         "ELT_PG_USER": "elt_transformer",  # dbt runs as its login role, as in Airflow
         "ELT_PG_PASSWORD": "",
-        "ELT_PG_DATABASE": warehouse_params.dbname,
-        **warehouse_params.libpq_env(),  # the options (TimeZone=UTC among them), as Cosmos gives them to dbt
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "ELT_PG_DATABASE": params.dbname,
+        **params.libpq_env(),  # the options (TimeZone=UTC among them), as Cosmos gives them to dbt
         "DBT_LOG_PATH": str(tmp_path / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DBT_PARTIAL_PARSE": "False",
+        "DBT_PARTIAL_PARSE": "True",
     }
+    calls = itertools.count(1)
 
     def run(
         *args: str, vars: str | None = None, extra_env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess:
-        command = [
-            str(Path(sys.executable).parent / "dbt"),
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ]
+        args = (*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR))
         if vars is not None:
-            command += ["--vars", vars]
-        return subprocess.run(
-            command, env={**env, **(extra_env or {})}, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600
+            args += ("--vars", vars)
+        target = tmp_path / "target" / (re.sub(r"\W+", "_", vars).strip("_") if vars else "no_vars")
+        output = tmp_path / "dbt_output" / str(next(calls))
+        output.mkdir(parents=True)
+        request = {
+            "args": args,
+            "env": {**env, "DBT_TARGET_PATH": str(target), **(extra_env or {})},
+            "cwd": str(PROJECT_DIR),
+            "stdout": str(output / "stdout.txt"),
+            "stderr": str(output / "stderr.txt"),
+        }
+        forkserver.stdin.write(json.dumps(request) + "\n")
+        forkserver.stdin.flush()
+        if not select.select([forkserver.stdout], [], [], 600)[0]:
+            forkserver.kill()  # its answer would come to the next command
+            raise subprocess.TimeoutExpired(["dbt", *args], 600)
+        answer = forkserver.stdout.readline()
+        assert answer, "tests/dbt_forkserver.py stopped"
+        code = int(answer)
+        return subprocess.CompletedProcess(
+            ["dbt", *args], code, (output / "stdout.txt").read_text(), (output / "stderr.txt").read_text()
         )
 
     return run
+
+
+@pytest.fixture
+def run_dbt(
+    warehouse_params: ServerParams, tmp_path: Path, dbt_forkserver: subprocess.Popen
+) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the project's dbt against the test's warehouse; target and logs stay in the test's temp folder."""
+    return dbt_runner(warehouse_params, tmp_path, dbt_forkserver)
 
 
 @pytest.fixture
@@ -129,6 +226,36 @@ def run_partition(landing: Path, run_dbt: Callable[..., subprocess.CompletedProc
         assert result.returncode == 0, result.stdout[-5000:]
 
     return run
+
+
+# -- order: the slowest files first -------------------------------------------------------------------------------
+# Their tests take minutes each (slowest first, as measured with 2 workers on the 2-core machine). Started first,
+# they leave the short tests to even out the workers' ends, instead of one worker finishing a long test alone while
+# the other idles (`make test` lost about 2 minutes so). Order only: every other test keeps its collection order.
+SLOWEST_FILES = (
+    # first, so that its tests stay together on one worker and share one build of the module's day (worksteal
+    # hands each worker a contiguous run of tests and steals from the end of a run)
+    "integration/test_dbt_store_orders.py",
+    "e2e/test_airflow_scheduler.py",
+    "e2e/test_thelook.py",
+    "e2e/test_vouchers_daily.py",
+    "e2e/test_concurrent_backfill.py",
+    "e2e/test_restart.py",
+    "e2e/test_history.py",
+    "e2e/test_time_zone.py",
+    "e2e/test_store_orders_daily.py",
+    "integration/test_dbt_concurrency.py",
+    "integration/test_dbt_electronics.py",
+    "integration/test_customer_segments.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = os.path.relpath(item.path, Path(__file__).parent)
+        return SLOWEST_FILES.index(path) if path in SLOWEST_FILES else len(SLOWEST_FILES)
+
+    items.sort(key=rank)  # stable: the order within a file, and of the other files, stays
 
 
 # -- the outcome table of the bad-input corpus (tests/integration/test_bad_inputs.py), printed at the end ----------

@@ -37,6 +37,8 @@ def airflow_environment() -> dict[str, str]:
         "AIRFLOW_CONN_WAREHOUSE_LOADER": warehouse.role_params(warehouse.LOADER, params).airflow_conn_uri(),
         "AIRFLOW_CONN_WAREHOUSE_TRANSFORMER": warehouse.role_params(warehouse.TRANSFORMER, params).airflow_conn_uri(),
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # Cosmos's dbt caches (partial parse, profiles) per checkout, not one /tmp/cosmos for every project
+        "AIRFLOW__COSMOS__CACHE_DIR": str(config.state_dir() / "cosmos"),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }

@@ -415,8 +415,12 @@ def run_backfills(
     if not partitions:
         raise BackfillError(f"no interval of {', '.join(dag_ids)} starts between {start} and {end}")
     in_process = not scheduler_alive()
-    # workers start first: they import Airflow, Cosmos and the DAGs while the backfill is being created
-    workers = [Worker() for _ in range(max_active_runs)] if in_process else []
+    leftover = unfinished_backfills(dag_ids) if in_process else []
+    # workers start first: they import Airflow, Cosmos and the DAGs while the backfill is being created. No more
+    # of them than runs to execute (each costs seconds of CPU to start); an unfinished backfill's runs are not
+    # counted here, so then `max_active_runs` of them.
+    concurrency = max_active_runs if leftover else min(max_active_runs, len(partitions))
+    workers = [Worker() for _ in range(concurrency)] if in_process else []
     try:
         if in_process:
             sync_dags()
@@ -430,7 +434,7 @@ def run_backfills(
             f"{len(partitions)} run(s) of {', '.join(dag_ids)}, {start} to {end}, executed {mode}", file=out, flush=True
         )
         failures = 0
-        if in_process and (leftover := unfinished_backfills(dag_ids)):
+        if leftover:
             print(f"finishing unfinished backfill(s) {', '.join(map(str, leftover))} first", file=out, flush=True)
             failures += Executor(leftover, workers, out).run()
         reported = 0

@@ -1,8 +1,9 @@
 """`make bench`: the loader against `psql \\copy` on the same 1,000,000-row voucher file, a whole
 vouchers_daily run, a full-size theLook snapshot through thelook_daily and customer_segments_weekly, the
 electronics store's full history (2.6M lines in one partition) then 90 daily runs on top of it, and a
-14-day backfill of every DAG run one partition at a time and 4 at a time (which must give the same warehouse), and
-the XLSX and JSON readers on a store's day of orders (elt.bench_readers).
+14-day backfill of every DAG run one partition at a time and 4 at a time (which must give the same warehouse),
+the XLSX and JSON readers on a store's day of orders (elt.bench_readers), and a store's day of 200,000 orders through
+store_orders_daily.
 
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
 are measured side by side on the same machine state.
@@ -26,11 +27,12 @@ from elt import config, load, localdb, runner, warehouse
 from elt.bench_readers import bench_readers
 from elt.checksums import checksums
 from elt.generate.vouchers import COLUMNS, write_voucher_file
-from elt.sources import get_source
+from elt.sources import SOURCES, get_source
 
 DAY = date(2024, 1, 1)
 BACKFILL_START = date(2024, 1, 1)  # a Monday: 14 days are two weeks of customer_segments_weekly
 THELOOK_DAY, THELOOK_WEEK = date(2024, 1, 7), date(2024, 1, 1)
+STORE_DAY = date(2024, 3, 15)
 ELT = str(Path(sys.executable).parent / "elt")
 
 
@@ -123,10 +125,10 @@ def bench_backfill(params: warehouse.ServerParams, tmp_path: Path, days: int, sc
     from elt.generate import generate
 
     landing = tmp_path / "landing"
-    print(f"\nwriting {days} days of vouchers and theLook (scale {scale}) from {BACKFILL_START} ...", flush=True)
+    print(f"\nwriting {days} days of every source (scale {scale}) from {BACKFILL_START} ...", flush=True)
     generate("vouchers", landing, BACKFILL_START, days, seed=3)
-    generate("thelook", landing, BACKFILL_START, days, seed=3, scale=scale)
-    generate("electronics", landing, BACKFILL_START, days, seed=3, scale=scale)
+    for source in ("thelook", "electronics", "store_orders"):
+        generate(source, landing, BACKFILL_START, days, seed=3, scale=scale)
     end = BACKFILL_START + timedelta(days=days - 1)
     results = {}
     for at_once in (1, 4):
@@ -150,7 +152,8 @@ def bench_backfill(params: warehouse.ServerParams, tmp_path: Path, days: int, sc
             subprocess.run(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, check=True)
             seconds = time.perf_counter() - clock
         results[at_once] = (seconds, checksums(target))
-    runs = 3 * days + len({BACKFILL_START + timedelta(days=n) for n in range(0, days, 7)})
+    daily_dags = [dag_id for source in SOURCES.values() for dag_id in source.dag_ids if dag_id.endswith("_daily")]
+    runs = len(daily_dags) * days + len({BACKFILL_START + timedelta(days=n) for n in range(0, days, 7)})
     for at_once, (seconds, _) in results.items():
         print(f"{days}-day backfill of every DAG ({runs} runs), {at_once} at a time: {seconds:.0f} s")
     differing = sorted(name for name in results[1][1] if results[1][1][name] != results[4][1].get(name))
@@ -297,11 +300,43 @@ def bench_electronics(params: warehouse.ServerParams, tmp_path: Path, rows: int,
     )
 
 
+def bench_store_orders(params: warehouse.ServerParams, tmp_path: Path, scale: float) -> None:
+    """A generated day of the two order feeds (200,000 orders at scale 1) through store_orders_daily."""
+    from elt.generate.store_orders import generate_store_orders
+
+    landing = tmp_path / "landing"
+    print(f"\nwriting a store_orders day (scale {scale}) for {STORE_DAY} ...", flush=True)
+    paths = generate_store_orders(landing, STORE_DAY, 1, seed=1, scale=scale)
+    size = sum(path.stat().st_size for path in paths) / 1e6
+    store_params, env = dag_env(params, "warehouse_store_orders", landing, tmp_path / "state")
+    seconds = time_dag_run(env, "store_orders_daily", STORE_DAY)
+    with warehouse.connect(store_params) as conn:
+        loads = conn.execute(
+            "select table_name, sum(rows_loaded), extract(epoch from max(finished_at) - min(started_at))"
+            " from audit.load_log where source = 'store_orders' group by 1 order by 2 desc"
+        ).fetchall()
+        load_seconds = conn.execute(
+            "select extract(epoch from max(finished_at) - min(started_at)) from audit.load_log"
+            " where source = 'store_orders'"
+        ).fetchone()[0]
+        checked = conn.execute(
+            "select extract(epoch from max(finished_at) - min(started_at)) from audit.dq_runs"
+        ).fetchone()[0]
+        orders = conn.execute("select coalesce(sum(orders), 0) from marts.store_city_summary").fetchone()[0]
+    print(
+        f"store_orders load of both files ({size:.0f} MB): {float(load_seconds):.1f} s ("
+        + ", ".join(f"{name} {int(n):,} rows in {float(s):.1f} s" for name, n, s in loads)
+        + f"); validation {float(checked):.1f} s"
+    )
+    goal = "met" if seconds < 120 else "NOT met"
+    print(f"store_orders_daily on {orders:,} orders: {seconds:.0f} s  (goal < 120 s: {goal})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["vouchers", "thelook", "electronics", "backfill", "readers"],
+        choices=["vouchers", "thelook", "electronics", "backfill", "readers", "store_orders"],
         help="run one part of the benchmark",
     )
     parser.add_argument("--backfill-days", type=int, default=14, help="days of the backfill benchmark (default 14)")
@@ -318,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--xlsx-rows", type=int, default=160_000, help="readers: rows of the workbook (160,000)")
     parser.add_argument("--json-records", type=int, default=40_000, help="readers: JSON records (40,000)")
+    parser.add_argument("--store-scale", type=float, default=1.0, help="store_orders volume (1 = 200,000 orders)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="elt-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -334,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if args.only in (None, "readers"):
                 bench_readers(params, tmp_path / "readers", args.xlsx_rows, args.json_records, min(args.repeats, 3))
+            if args.only in (None, "store_orders"):
+                bench_store_orders(params, tmp_path / "store_orders", args.store_scale)
             if args.only in (None, "backfill"):
                 bench_backfill(params, tmp_path / "backfill", args.backfill_days, scale=0.01)
         finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmos import (
+    DbtBuildLocalOperator,
     DbtTaskGroup,
     ExecutionConfig,
     InvocationMode,
@@ -91,9 +92,13 @@ PROFILE = ProfileConfig(
 
 
 def dbt_task_group(
-    group_id: str, select: list[str], dbt_project_dir: Path = DBT_PROJECT_DIR, **kwargs: Any
+    group_id: str,
+    select: list[str],
+    exclude: list[str] | None = None,
+    dbt_project_dir: Path = DBT_PROJECT_DIR,
+    **kwargs: Any,
 ) -> DbtTaskGroup:
-    """A task group running the selected dbt nodes, rendered from the pre-built manifest."""
+    """A task group running the selected dbt nodes (less the excluded), rendered from the pre-built manifest."""
     return DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(dbt_project_path=dbt_project_dir, manifest_path=MANIFEST),
@@ -102,8 +107,27 @@ def dbt_task_group(
         # one `dbt build` task per node (run, then its tests): half the tasks of run + test, same stop on failure;
         # no Airflow assets from dbt nodes: their URIs cannot express a socket host, and no DAG consumes them
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, select=select, test_behavior=TestBehavior.BUILD, emit_datasets=False
+            load_method=LoadMode.DBT_MANIFEST,
+            select=select,
+            exclude=exclude or [],
+            test_behavior=TestBehavior.BUILD,
+            emit_datasets=False,
         ),
         operator_args={"vars": RUN_VARS, "install_deps": False},
         **kwargs,
+    )
+
+
+def dbt_build_task(task_id: str, select: list[str], dbt_project_dir: Path = DBT_PROJECT_DIR) -> DbtBuildLocalOperator:
+    """One task running `dbt build` of the selected nodes in dbt's order: for seeds whose tests read each other
+    (a task per seed would test one before the other exists)."""
+    return DbtBuildLocalOperator(
+        task_id=task_id,
+        project_dir=dbt_project_dir,
+        profile_config=PROFILE,
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        select=select,
+        vars=RUN_VARS,
+        install_deps=False,
+        emit_datasets=False,
     )

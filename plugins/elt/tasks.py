@@ -146,3 +146,25 @@ def cluster_customers() -> dict[str, object]:
     params = warehouse_from_connection(TRANSFORMER_CONN_ID)
     result = run_clustering(end.date(), params=params, k=context["params"]["clusters"])
     return {"customers": result.customers, "k": result.k, "silhouette": result.silhouette}
+
+
+@task
+def record_fx_rates() -> dict[str, str]:
+    """Keep the day's CNY rates of the currencies store_orders' orders use (elt.store_orders); CNY per unit."""
+    from elt.fx import FxRateError
+    from elt.store_orders import record_fx_rates as record
+
+    try:
+        rates = record(partition_date(), params=warehouse_from_connection(LOADER_CONN_ID))
+    except FxRateError as error:
+        _raise_for(error)
+    return {rate.currency: str(rate.cny_per_unit) for rate in rates}
+
+
+@task
+def tier_cities() -> dict[str, object]:
+    """Put the day's cities in sales tiers by revenue (elt.tiers), for the store_orders marts."""
+    from elt.tiers import tier_cities as run_tiering
+
+    result = run_tiering(partition_date(), params=warehouse_from_connection(TRANSFORMER_CONN_ID))
+    return {"cities": result.cities, "tiers": {str(tier): size for tier, size in result.sizes.items()}}

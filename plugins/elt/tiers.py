@@ -48,22 +48,7 @@ TIERS_SETTING = "STORE_ORDERS_CITY_TIERS"
 DEFAULT_TIERS = 5
 UNKNOWN_CITY = "unknown"
 REVENUE_TABLE = sql.Identifier("intermediate", "int_store_orders__city_revenue")
-TIERS_TABLE = sql.Identifier("intermediate", "store_city_sales_tiers")
-
-# Written by tier_cities (Python, not dbt): for the store_orders source's `ddl`, so the bootstrap creates it
-# with its grants before a run.
-CITY_TIERS_DDL = """
-create table if not exists intermediate.store_city_sales_tiers (
-    order_date date not null,
-    city_code text not null,
-    sales_tier int not null check (sales_tier >= 1),
-    primary key (order_date, city_code)
-);
-comment on table intermediate.store_city_sales_tiers is
-    'Sales tier of each city with known location on order_date (elt.tiers.tier_cities): Jenks natural breaks'
-    ' of the day''s log revenue (intermediate.int_store_orders__city_revenue) into STORE_ORDERS_CITY_TIERS'
-    ' tiers (default 5); 1 = the highest revenues, numbered without gaps, equal revenues in the same tier.';
-"""
+TIERS_TABLE = sql.Identifier("intermediate", "store_city_sales_tiers")  # created by the source's ddl (CITY_TIERS_DDL)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import psycopg
 import pytest
 
 from elt import warehouse
-from elt.tiers import CITY_TIERS_DDL, tier_cities
+from elt.sources.store_orders import CITY_TIERS_DDL
+from elt.tiers import tier_cities
 from elt.warehouse import TRANSFORMER, ServerParams
 
 DAY, OTHER_DAY, EMPTY_DAY = date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3)

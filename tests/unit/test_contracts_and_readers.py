@@ -26,7 +26,7 @@ def test_identifiers_from_outside_are_refused(bad: str) -> None:
 
 
 def test_unknown_source_is_a_clear_error() -> None:
-    with pytest.raises(KeyError, match="unknown source .nope.; known: electronics, thelook, vouchers"):
+    with pytest.raises(KeyError, match="unknown source .nope.; known: electronics, store_orders, thelook, vouchers"):
         get_source("nope")
 
 

@@ -17,13 +17,13 @@ from openpyxl import load_workbook
 from elt.generate.store_orders import (
     JSON_KEYS,
     MAP_COLUMNS,
-    SEEDS_DIR,
     USD,
     XLSX_COLUMNS,
     XLSX_KINDS,
     day_feeds,
     generate_store_orders,
 )
+from elt.places import SEEDS_DIR
 
 DAY = date(2024, 3, 15)  # a Friday; Pacific is UTC-7 (daylight saving time)
 SEED, SCALE = 2, 0.0625  # ~13,000 rows a day: every quirk (some forced in: 山南 and 长春's 朝阳区), still fast

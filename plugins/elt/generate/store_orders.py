@@ -65,8 +65,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from elt.config import DBT_PROJECT_DIR
 from elt.generate.workbook import write_workbook as write_sheets
+from elt.places import SEEDS_DIR
 
 SOURCE = "store_orders"
 XLSX_NAME, JSON_NAME = "dataset1.xlsx", "dataset2.json"
@@ -82,7 +82,6 @@ JSON_ROWS_PER_DAY = 40_000
 MAX_SHEET_ROWS = 1_048_575  # Excel's limit, less the header
 MAX_SCALE = 5.0  # a busy day's workbook still fits in one sheet
 MAP_CITIES, MAP_PAIRS = 362, 2_545
-SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 
 PACIFIC, CHINA = ZoneInfo("America/Los_Angeles"), ZoneInfo("Asia/Shanghai")
 # Orders per China hour 0-23: stores open ~9-22h, a few 24-hour shops, peaks at noon and 19-20h.

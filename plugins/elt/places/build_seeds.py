@@ -1,6 +1,6 @@
 """Build the China reference seeds from GB/T 2260 and the reviewed English names: `python -m elt.places.build_seeds`.
 
-Writes, under dbt_project/seeds/:
+Writes, under dbt_project/seeds/store_orders/:
 
 - `china_cities.csv`: one row per city: the 4 municipalities, every prefecture-level division (地级市, 地区, 自治州,
   盟) and every county-level division that a province administers directly (省直辖县级行政单位: 仙桃, 石河子, 定安县
@@ -32,11 +32,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from elt.config import DBT_PROJECT_DIR
+from elt.places import SEEDS_DIR
 from elt.places.names import english_name, split_ethnic, split_suffix
 
 HERE = Path(__file__).parent
-SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 REVIEWED_CITY_NAMES = HERE / "reviewed_city_names.csv"
 REVIEWED_DISTRICT_NAMES = HERE / "reviewed_district_names.csv"
 FORMER_CITY_NAMES = HERE / "former_city_names.csv"
