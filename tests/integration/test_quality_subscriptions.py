@@ -54,7 +54,7 @@ STORES = {
                                    toDate="2019-02-01 23:59:59.999000")]), NONE),  # fmt: skip
     19: ("19", GOOD, json.dumps([subscription("2019-01-02 00:00:00.000000", price="29.9")])),  # a price in text: ok
 }
-TRANSACTIONS = {  # line -> (transaction_id, orderDate, branchId, branchName, ..., totalAmount, status, statusValue)
+TRANSACTIONS = {  # line -> the columns of transaction.csv, in order
     2: ("t1", "2019-01-05 10:00:00", "b1", "Centro", "c1", "20", "1", "Completed", "p1", "10"),
     3: ("t2", "2019-01-06 10:00:00", "b1", "Centro", "c1", "10", "0", "Completed", "p1", "10"),  # status
     4: ("t3", "2019-01-07 10:00:00", "b1", "Centro Sul", "c2", "15", "1", "Completed", "p1", "10"),  # name, amount
@@ -90,7 +90,7 @@ HEADERS = {
 }
 ROWS = {
     "dataset_sample.csv": STORES,
-    "transaction.csv": {line: (*row[:8], row[8], row[9]) for line, row in TRANSACTIONS.items()},
+    "transaction.csv": TRANSACTIONS,
     "customerdb.csv": CUSTOMERS,
     "product.csv": PRODUCTS,
     "conversation.csv": CONVERSATIONS,
