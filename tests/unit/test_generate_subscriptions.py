@@ -187,6 +187,7 @@ def test_period_shapes(day: dict) -> None:
         for periods in (install, subscription):
             for was, now in zip(periods, periods[1:], strict=False):
                 gap = (date.fromisoformat(now["fromDate"][:10]) - date.fromisoformat(was["toDate"][:10])).days
+                assert gap >= 0  # the next starts on the previous one's last day at the earliest
                 steps["overlap" if gap == 0 else "touch" if gap == 1 else "gap"] += 1
         for period in subscription:
             assert period["price"] == PRICES[period["planName"]] and period["billingOnDate"] is None

@@ -318,7 +318,7 @@ class _Periods:
 def _sorted(store: list, start: list, to: list, kind: list, end_type: list, order_key: list) -> _Periods:
     arrays = [np.concatenate(parts) if parts else np.zeros(0, np.int64) for parts in (store, start, to, kind, end_type)]
     rank = np.concatenate(order_key) if order_key else np.zeros(0, np.int64)
-    order = np.lexsort((rank, arrays[1], arrays[0]))
+    order = np.lexsort((rank, arrays[2], arrays[1], arrays[0]))  # by store, start, end (same-day starts), round
     return _Periods(*(array[order] for array in arrays))
 
 
@@ -443,7 +443,7 @@ def _stores(seed: int, scale: float) -> _Stores:
     installs = _sorted(
         [installs.store[keep], np.full(LONG_HISTORY, long_store)],
         [installs.start[keep], start],
-        [np.minimum(installs.to[keep], OPEN), np.where(start > END, OPEN, end)],
+        [installs.to[keep], np.where(end > END, OPEN, end)],
         [installs.kind[keep], start_type],
         [installs.end_type[keep], end_type],
         [np.zeros(int(keep.sum()), np.int64), np.arange(LONG_HISTORY)],
