@@ -4,15 +4,19 @@ without a required column fails clearly and leaves the loaded day as it was."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import re
+from collections import Counter
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from elt import warehouse
+from elt.generate.subscriptions import generate_subscriptions
 from elt.load import LoadError, load_partition
 from elt.quality import validate_table
 from elt.sources import get_source
@@ -186,3 +190,74 @@ def test_a_file_without_a_required_column_fails_clearly_and_keeps_the_loaded_day
         ).fetchone()[0]
     assert after == before
     assert "subscriptionhistory" in error
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _json_array(cell: str) -> bool:
+    try:
+        return isinstance(json.loads(cell), list)
+    except ValueError:
+        return False
+
+
+def test_generated_quirks_are_exactly_the_exceptions(landing: Path) -> None:
+    """A generated day: the suites flag what the files hold (counted here from the files with Python's parsers)."""
+    day = date(2024, 1, 1)
+    generate_subscriptions(landing, day, 1, seed=4)
+    folder = landing / "subscriptions" / day.isoformat()
+    stores = _read(folder / "dataset_sample.csv")
+    transactions = _read(folder / "transaction.csv")
+    messages = _read(folder / "conversation.csv")
+    names: dict[str, Counter[str]] = {}
+    for row in transactions:
+        names.setdefault(row["branchId"], Counter())[row["branchName"]] += 1
+    usual = {branch: min(counts, key=lambda name: (-counts[name], name)) for branch, counts in names.items()}
+    ids = Counter(row["message_id"] for row in messages)
+
+    def phones(cell: str) -> bool:
+        return any(ast.literal_eval(cell))
+
+    expected = Counter(
+        {
+            ("stores", "installhistory_is_json_array", "error"): sum(
+                not _json_array(row["installHistory"]) for row in stores
+            ),
+            ("stores", "subscriptionhistory_is_json_array", "error"): sum(
+                not _json_array(row["subscriptionHistory"]) for row in stores
+            ),
+            ("transactions", "status_matches_status_value", "warn"): sum(
+                (row["status"] == "1") != (row["statusValue"] == "Completed") for row in transactions
+            ),
+            ("transactions", "branch_name_is_the_branchs", "warn"): sum(
+                row["branchName"] != usual[row["branchId"]] for row in transactions
+            ),
+            ("transactions", "total_amount_multiple_of_price", "warn"): sum(
+                Decimal(row["totalAmount"]) % Decimal(row["price"]) != 0 for row in transactions
+            ),
+            ("conversations", "message_id_unique", "warn"): sum(ids[row["message_id"]] > 1 for row in messages),
+            ("conversations", "has_phone_matches_phone_info", "warn"): sum(
+                (row["has_phone"] == "True") != phones(row["phone_info"]) for row in messages
+            ),
+        }
+    )
+    malformed = [kind for kind in expected if kind[1].endswith("_is_json_array")]
+    assert sum(expected[kind] for kind in malformed) > 0, expected  # in either column
+    assert all(count for kind, count in expected.items() if kind not in malformed), expected
+    load_partition("subscriptions", day, landing)
+    source = get_source("subscriptions")
+    for table in source.tables:
+        validate_table(source, table, day)
+    with warehouse.connect() as conn:
+        found = Counter(
+            {
+                (table, rule, severity): count
+                for table, rule, severity, count in conn.execute(
+                    "select table_name, rule, severity, count(*) from audit.dq_exceptions group by 1, 2, 3"
+                )
+            }
+        )
+    assert found == +expected  # (+ drops the kinds counted 0)
