@@ -56,7 +56,10 @@ STORES = {
     17: ("17", json.dumps([install("2019-01-02 00:00:00.000000") | {"toNow": False}]), NONE),  # no end: warn
     18: ("18", json.dumps([install("2019-01-02 00:00:00.000000", endType="CUSTOMER_MOVED", toNow=False,
                                    toDate="2019-02-01 23:59:59.999000")]), NONE),  # fmt: skip
-    19: ("19", GOOD, json.dumps([subscription("2019-01-02 00:00:00.000000", price="29.9")])),  # a price in text: ok
+    19: ("19", GOOD, json.dumps([subscription("2019-01-02 00:00:00.000000", price="29.9")])),  # text, not a number
+    20: ("20", json.dumps([install(" 2019-01-02 00:00:00")]), NONE),  # a space first: not read as a time
+    21: ("21", json.dumps([install("now")]), NONE),  # Postgres reads 'now' as a time: the clock's
+    22: ("22", json.dumps([install("2019-01-02 00:00:00") | {"note": "\u0000"}]), NONE),  # JSON that jsonb refuses
 }
 TRANSACTIONS = {  # line -> the columns of transaction.csv, in order
     2: ("t1", "2019-01-05 10:00:00", "b1", "Centro", "c1", "20", "1", "Completed", "p1", "10"),
@@ -104,10 +107,10 @@ ROWS = {
 EXPECTED = {
     ("stores", "store_id_present", "error"): [3],
     ("stores", "store_id_unique", "error"): [4, 5],
-    ("stores", "installhistory_is_json_array", "error"): [6, 7, 8],
+    ("stores", "installhistory_is_json_array", "error"): [6, 7, 8, 22],
     ("stores", "subscriptionhistory_is_json_array", "error"): [9],
-    ("stores", "install_periods_readable", "error"): [10, 11, 12, 13],
-    ("stores", "subscription_periods_readable", "error"): [14, 15, 16],
+    ("stores", "install_periods_readable", "error"): [10, 11, 12, 13, 20, 21],
+    ("stores", "subscription_periods_readable", "error"): [14, 15, 16, 19],
     ("stores", "install_period_end_inconsistent", "warn"): [17],
     ("stores", "install_period_type_unknown", "warn"): [18],
     ("transactions", "transaction_id_present", "error"): [6],
@@ -148,7 +151,7 @@ def test_every_rule_flags_its_lines_and_nothing_else(landing: Path) -> None:
     write_snapshot(landing)
     source = get_source("subscriptions")
     loaded = {load.table: load.rows for load in load_partition("subscriptions", DAY, landing)}
-    assert loaded == {"stores": 18, "transactions": 5, "customers": 3, "products": 3, "conversations": 5}
+    assert loaded == {"stores": 21, "transactions": 5, "customers": 3, "products": 3, "conversations": 5}
     results = {table.name: validate_table(source, table, DAY) for table in source.tables}
     with warehouse.connect() as conn:
         rows = conn.execute(
