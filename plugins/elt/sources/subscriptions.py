@@ -3,8 +3,9 @@ merchants' branch transactions, customers, products and support conversations (C
 
 `dataset_sample.csv` holds one row per store with two JSON arrays in CSV cells (`installHistory`,
 `subscriptionHistory`); headers become identifiers without word breaks (`installHistory` is `installhistory`).
-Every file of a day is the whole history as known that day: a partition replaces the day, and the marts of a run
-read its own day's snapshot only. Times are local times without a zone, in SUBSCRIPTIONS_TIMEZONE (default UTC),
+Every file of a day is the whole history as known that day (`snapshot`: an unchanged file on the next day is that
+day's snapshot, not a duplicate): a partition replaces the day, and the marts of a run read its own day's snapshot
+only. Times are local times without a zone, in SUBSCRIPTIONS_TIMEZONE (default UTC),
 or SUBSCRIPTIONS_TIMEZONE_<TABLE> for one file (e.g. SUBSCRIPTIONS_TIMEZONE_TRANSACTIONS).
 """
 
@@ -13,11 +14,13 @@ from elt.sources import ReportSection, Source, Table
 STORES = Table(
     name="stores",
     patterns=("dataset_sample*.csv", "dataset_sample*.csv.gz"),
+    snapshot=True,
     required=("store_id", "installhistory", "subscriptionhistory"),
 )
 TRANSACTIONS = Table(
     name="transactions",
     patterns=("transaction*.csv", "transaction*.csv.gz"),
+    snapshot=True,
     required=(
         "transaction_id", "orderdate", "branchid", "branchname", "customer_id", "totalamount", "status",
         "statusvalue", "product_id", "price",
@@ -26,17 +29,20 @@ TRANSACTIONS = Table(
 CUSTOMERS = Table(
     name="customers",
     patterns=("customerdb*.csv", "customerdb*.csv.gz"),
+    snapshot=True,
     required=("customer_id", "customer_name", "gender", "birthdate", "region", "email"),
     personal=("customer_name", "birthdate", "email"),
 )
 PRODUCTS = Table(
     name="products",
     patterns=("product*.csv", "product*.csv.gz"),
+    snapshot=True,
     required=("product_id", "name", "categoryid", "categoryname", "baseprice", "unit", "weight", "createddate"),
 )
 CONVERSATIONS = Table(
     name="conversations",
     patterns=("conversation*.csv", "conversation*.csv.gz"),
+    snapshot=True,
     required=("message_id", "conversation_id", "created_at", "has_phone", "phone_info"),
     optional=("store_id", "sender", "message"),
     personal=("phone_info", "message"),
