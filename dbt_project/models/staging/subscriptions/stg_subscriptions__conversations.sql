@@ -18,7 +18,7 @@ final as (
         {{ clean_text('conversation_id') }} as conversation_id,
         {{ clean_text('store_id') }} as store_id,
         {{ clean_text('sender') }} as sender,
-        {{ subscriptions_local_timestamptz('btrim(created_at)', 'conversations') }} as created_at,
+        {{ subscriptions_local_timestamptz('created_at', 'conversations') }} as created_at,
         case btrim(has_phone) when 'True' then true when 'False' then false end as has_phone,
         -- phone_info is a Python list literal (['+5577127600', '+5511999990000'], [None], []), not JSON: the phones
         -- are its quoted strings that are not empty, counted with a regex; null when it is no list literal (the

@@ -21,7 +21,7 @@ final as (
         {{ safe_numeric('baseprice') }} as base_price,
         {{ clean_text('unit') }} as unit,
         {{ clean_text('weight') }} as weight,
-        {{ subscriptions_local_timestamptz('btrim(createddate)', 'products') }} as created_at
+        {{ subscriptions_local_timestamptz('createddate', 'products') }} as created_at
     from passed
 
 )

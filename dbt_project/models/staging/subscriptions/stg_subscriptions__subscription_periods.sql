@@ -59,12 +59,12 @@ final as (
         partition_date,
         store_id,
         period_index,
-        {{ subscriptions_local_timestamptz('from_text', 'stores') }} as from_at,
-        {{ subscriptions_local_timestamptz('to_text', 'stores') }} as to_at,
+        {{ subscriptions_json_timestamptz('from_text', 'stores') }} as from_at,
+        {{ subscriptions_json_timestamptz('to_text', 'stores') }} as to_at,
         -- a JSON number is held as a numeric already: no text to parse
         case jsonb_typeof(price_json) when 'number' then cast(price_json as numeric) end as price,
         nullif(plan_name, '') as plan_name,
-        {{ subscriptions_local_timestamptz('billing_on_text', 'stores') }} as billing_on_at,
+        {{ subscriptions_json_timestamptz('billing_on_text', 'stores') }} as billing_on_at,
         source_file,
         source_row
     from period_values

@@ -15,7 +15,7 @@ typed as (
         _source_row as source_row,
         _batch_id as batch_id,
         {{ clean_text('transaction_id') }} as transaction_id,
-        {{ subscriptions_local_timestamptz('btrim(orderdate)', 'transactions') }} as order_at,
+        {{ subscriptions_local_timestamptz('orderdate', 'transactions') }} as order_at,
         {{ clean_text('branchid') }} as branch_id,
         {{ clean_text('branchname') }} as branch_name,
         {{ clean_text('customer_id') }} as customer_id,
