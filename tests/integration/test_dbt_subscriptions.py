@@ -31,6 +31,9 @@ The stores (NEW; OLD below each), local times:
   failed, the store absent from NEW's staging and marts (OLD: a valid open period from 06-01).
 - 108 (NEW only) 06-08 00:00 .. 07-01 23:59:59.999 CANCELLED (ends after the run: open), and a period from 06-20
   (starts after the run: unknown, left out). A subscription 15.5 over the same dates (open at the run).
+- 109 (NEW only) periods that touch in UTC days (local 21:00 is 00:00 UTC): 06-05 21:00 .. 06-06 20:59:59.999 and
+  06-06 21:00 .. 06-07 20:59:59.999 CANCELLED (UTC 06-06 and 06-07: one spell), then, after one day without (UTC
+  06-08), 06-08 21:00 .. 06-09 20:59:59.999 CLOSED (UTC 06-09: a second spell).
 
 Branches (transactions, Asia/Tokyo; NEW's run knows what was ordered before 06-13 00:00 UTC = 06-13 09:00 Tokyo):
 B1 under two names (Centro twice, Centro SP once), B2 under two names once each (a tie: the smallest wins) with a
@@ -176,6 +179,15 @@ STORES = {  # store_id: (installHistory, subscriptionHistory) per day; a str is 
             ],
             [subscription(15.5, "regular_1", at("06-08"), "2022-07-01 23:59:59.999000")],
         ),
+        (
+            "109",
+            [
+                install(at("06-05 21:00"), "2022-06-06 20:59:59.999000"),
+                install(at("06-06 21:00"), "2022-06-07 20:59:59.999000", start_type=REACTIVATED, end_type=CANCELLED),
+                install(at("06-08 21:00"), "2022-06-09 20:59:59.999000", start_type=REOPENED, end_type=CLOSED),
+            ],
+            [],
+        ),
     ],
     OLD: [
         (
@@ -259,7 +271,7 @@ ROWS_LOADED = {  # table: rows of OLD's and NEW's files
     "conversations": {OLD: 1, NEW: 4},
     "customers": {OLD: 3, NEW: 5},
     "products": {OLD: 3, NEW: 4},
-    "stores": {OLD: 7, NEW: 8},
+    "stores": {OLD: 7, NEW: 9},
     "transactions": {OLD: 3, NEW: 10},
 }
 PERSONAL_VALUES = (
@@ -310,6 +322,7 @@ LIFESPAN = {
         ("105", d("06-04"), d("06-08"), 4, 5, 1, 1, False, "closed"),
         ("106", d("06-01"), None, 11, 10, 37, 2, True, None),  # 06-01..06-07 (7) + 06-10..06-12 (3)
         ("108", d("06-08"), None, 4, 5, 1, 1, True, None),  # open to the end of D; the period from 06-20 unknown
+        ("109", d("06-06"), d("06-09"), 3, 3, 3, 2, False, "closed"),  # 06-06..06-07 (touching) + 06-09
     ],  # 107: quarantined
     OLD: [
         ("101", d("06-01"), None, 4, 5, 2, 1, True, None),  # 06-01..06-05 open
@@ -330,10 +343,10 @@ ACTIVITY = {  # activity_date, active, new, reactivated, lost, cancelled, closed
         (d("06-03"), 4, 1, 0, 0, 0, 0, 0),  # 104 starts; 103 gone
         (d("06-04"), 5, 1, 0, 0, 0, 0, 0),  # 105 starts
         (d("06-05"), 5, 0, 0, 0, 0, 0, 0),
-        (d("06-06"), 6, 0, 1, 0, 0, 0, 0),  # 103 reactivated after 3 days without
-        (d("06-07"), 6, 0, 0, 1, 0, 1, 0),  # 106's first spell ends (its 36th period, CLOSED)
-        (d("06-08"), 6, 1, 0, 2, 1, 1, 0),  # 108 starts; 104 cancelled and 105 closed the same day
-        (d("06-09"), 4, 0, 0, 1, 0, 0, 1),  # 102 lost, unknown; 104, 105 gone
+        (d("06-06"), 7, 1, 1, 0, 0, 0, 0),  # 109 starts; 103 reactivated after 3 days without
+        (d("06-07"), 7, 0, 0, 2, 1, 1, 0),  # 106's first spell ends (its 36th period, CLOSED), 109's (CANCELLED)
+        (d("06-08"), 6, 1, 0, 2, 1, 1, 0),  # 108 starts; 104 cancelled and 105 closed the same day; 109 gone
+        (d("06-09"), 5, 0, 1, 2, 0, 1, 1),  # 109 back for a day, then closed; 102 lost, unknown; 104, 105 gone
         (d("06-10"), 4, 0, 1, 0, 0, 0, 0),  # 106 reactivated; 102 gone
         (d("06-11"), 4, 0, 0, 0, 0, 0, 0),
         (d("06-12"), 4, 0, 0, 0, 0, 0, 0),  # 101, 103, 106, 108 installed at the end of D
@@ -515,7 +528,7 @@ def test_periods_are_parsed_into_utc(built: ModuleWarehouse) -> None:
         "select partition_date, count(*), count(distinct store_id) from staging.stg_subscriptions__install_periods"
         " group by 1 order by 1"
     )
-    assert counts == [(OLD, 2 + 1 + 1 + 1 + 1 + 30 + 1, 7), (NEW, 2 + 2 + 2 + 1 + 1 + 37 + 2, 7)]
+    assert counts == [(OLD, 2 + 1 + 1 + 1 + 1 + 30 + 1, 7), (NEW, 2 + 2 + 2 + 1 + 1 + 37 + 2 + 3, 8)]
     # 106's periods were written newest first: the array's order is kept, the spells do not depend on it
     assert query(
         "select period_index, from_at from staging.stg_subscriptions__install_periods"
@@ -553,6 +566,8 @@ def test_install_spells(built: ModuleWarehouse) -> None:
         ("106", 1, d("06-01"), d("06-07"), 7, 36, False, True, False, "closed"),  # 36 touching blocks
         ("106", 2, d("06-10"), d("06-12"), 3, 1, True, False, True, None),
         ("108", 1, d("06-08"), d("06-12"), 5, 1, True, True, True, None),  # ends after the run: open
+        ("109", 1, d("06-06"), d("06-07"), 2, 2, False, True, False, "cancelled"),  # touching at UTC-day grain
+        ("109", 2, d("06-09"), d("06-09"), 1, 1, False, False, True, "closed"),  # after one day without
     ]
 
 
