@@ -130,6 +130,7 @@ def bench_backfill(params: warehouse.ServerParams, tmp_path: Path, days: int, sc
     generate("vouchers", landing, BACKFILL_START, days, seed=3)
     for source in ("thelook", "electronics", "store_orders"):
         generate(source, landing, BACKFILL_START, days, seed=3, scale=scale)
+    generate("subscriptions", landing, BACKFILL_START, days, seed=3, scale=scale * 10)
     end = BACKFILL_START + timedelta(days=days - 1)
     results = {}
     for at_once in (1, 4):
