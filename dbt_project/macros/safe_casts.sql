@@ -9,10 +9,10 @@
 #}
 
 {% macro safe_cast(column, type) -%}
+    {%- set is_time = type in ('timestamp', 'timestamptz', 'date') -%}
+    {%- set not_a_time = ('not ' ~ starts_with_digit(column)) if is_time else 'false' -%}
     case
-        {% if type in ('timestamp', 'timestamptz', 'date') -%}
-        when not {{ starts_with_digit(column) }} then null
-        {% endif -%}
+        when {{ not_a_time }} then null
         when pg_input_is_valid(btrim({{ column }}), '{{ type }}')
             then cast(btrim({{ column }}) as {{ type }})
     end
