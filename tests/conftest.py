@@ -233,9 +233,10 @@ def run_partition(landing: Path, run_dbt: Callable[..., subprocess.CompletedProc
 # they leave the short tests to even out the workers' ends, instead of one worker finishing a long test alone while
 # the other idles (`make test` lost about 2 minutes so). Order only: every other test keeps its collection order.
 SLOWEST_FILES = (
-    # first, so that its tests stay together on one worker and share one build of the module's day (worksteal
+    # first, so that their tests stay together on one worker and share one build of the module's days (worksteal
     # hands each worker a contiguous run of tests and steals from the end of a run)
     "integration/test_dbt_store_orders.py",
+    "integration/test_dbt_subscriptions.py",
     "e2e/test_airflow_scheduler.py",
     "e2e/test_thelook.py",
     "e2e/test_vouchers_daily.py",
@@ -244,6 +245,7 @@ SLOWEST_FILES = (
     "e2e/test_history.py",
     "e2e/test_time_zone.py",
     "e2e/test_store_orders_daily.py",
+    "e2e/test_subscriptions_daily.py",
     "integration/test_dbt_concurrency.py",
     "integration/test_dbt_electronics.py",
     "integration/test_customer_segments.py",

@@ -11,7 +11,11 @@
     when the segment cannot be computed (null argument, value outside every segment). An unknown
     segment_type is an error.
 
-    SECURITY DEFINER (with a fixed search_path) because analysts read marts but not the seed in
+    Its companion marts.voucher_segment(segment_type, last_order_ts, total_orders, as_of) returns
+    the segment itself (the voucher lookup API answers with it); most_used_voucher calls it, so the two
+    cannot disagree.
+
+    Both are SECURITY DEFINER (with a fixed search_path) because analysts read marts but not the seed in
     staging; EXECUTE is revoked from PUBLIC and granted to elt_analyst when that role exists.
 #}
 {% macro create_most_used_voucher_function() -%}
@@ -19,7 +23,58 @@
     {%- set segments = ref('voucher_segments') -%}
     {%- set function = mart.schema ~ '.most_used_voucher' -%}
     {%- set signature = function ~ '(text, timestamp, integer, text, date)' -%}
+    {%- set segment_function = mart.schema ~ '.voucher_segment' -%}
+    {%- set segment_signature = segment_function ~ '(text, timestamp, integer, date)' -%}
     select pg_advisory_xact_lock(hashtext('{{ function }}'));
+
+    create or replace function {{ segment_function }}(
+        segment_type text,
+        last_order_ts timestamp,
+        total_orders integer,
+        as_of date
+    )
+    returns text
+    language plpgsql
+    stable
+    security definer
+    set search_path = pg_catalog, pg_temp
+    as $voucher_segment$
+    declare
+        segment_value integer;
+        customer_segment text;
+    begin
+        if voucher_segment.segment_type is null
+            or voucher_segment.segment_type not in ('frequent_segment', 'recency_segment') then
+            raise exception 'unknown segment_type %: expected frequent_segment or recency_segment',
+                coalesce(quote_literal(voucher_segment.segment_type), 'NULL')
+                using errcode = 'invalid_parameter_value';
+        end if;
+
+        if voucher_segment.segment_type = 'frequent_segment' then
+            segment_value := voucher_segment.total_orders;
+        else
+            segment_value := voucher_segment.as_of - voucher_segment.last_order_ts::date;
+        end if;
+        if segment_value is null then
+            return null;
+        end if;
+
+        select s.segment into customer_segment
+        from {{ segments }} as s
+        where s.segment_type = voucher_segment.segment_type
+            and segment_value >= s.min_value
+            and (s.max_value is null or segment_value <= s.max_value)
+        order by s.min_value
+        limit 1;
+        return customer_segment;
+    end
+    $voucher_segment$;
+
+    comment on function {{ segment_signature }} is
+        'The customer''s segment (e.g. ''180+'') in a segment type, as most_used_voucher finds it: '
+        'frequent_segment from total_orders, recency_segment from the days between last_order_ts::date and as_of.';
+
+    revoke all on function {{ segment_signature }} from public;
 
     create or replace function {{ function }}(
         country_code text,
@@ -35,34 +90,17 @@
     set search_path = pg_catalog, pg_temp
     as $most_used_voucher$
     declare
-        segment_value integer;
         customer_segment text;
         amount numeric;
     begin
-        if most_used_voucher.segment_type is null
-            or most_used_voucher.segment_type not in ('frequent_segment', 'recency_segment') then
-            raise exception 'unknown segment_type %: expected frequent_segment or recency_segment',
-                coalesce(quote_literal(most_used_voucher.segment_type), 'NULL')
-                using errcode = 'invalid_parameter_value';
-        end if;
-
-        if most_used_voucher.segment_type = 'frequent_segment' then
-            segment_value := most_used_voucher.total_orders;
-        else
-            segment_value := most_used_voucher.as_of - most_used_voucher.last_order_ts::date;
-        end if;
-        if segment_value is null or most_used_voucher.country_code is null then
-            return null;
-        end if;
-
-        select s.segment into customer_segment
-        from {{ segments }} as s
-        where s.segment_type = most_used_voucher.segment_type
-            and segment_value >= s.min_value
-            and (s.max_value is null or segment_value <= s.max_value)
-        order by s.min_value
-        limit 1;
-        if customer_segment is null then
+        -- raises on an unknown segment_type (also with a null country_code)
+        customer_segment := {{ segment_function }}(
+            most_used_voucher.segment_type,
+            most_used_voucher.last_order_ts,
+            most_used_voucher.total_orders,
+            most_used_voucher.as_of
+        );
+        if customer_segment is null or most_used_voucher.country_code is null then
             return null;
         end if;
 
@@ -88,6 +126,7 @@
     begin
         if exists (select from pg_catalog.pg_roles where rolname = 'elt_analyst') then
             grant execute on function {{ signature }} to elt_analyst;
+            grant execute on function {{ segment_signature }} to elt_analyst;
         end if;
     end
     $grant$

@@ -4,13 +4,24 @@
     The GX suites in expectations/ use the same test, so "valid" means one thing in every layer:
     a value the checks let through is never turned into null here.
     Nested CASE expressions guarantee the order of evaluation (AND does not).
+    A date or time must start with a digit: Postgres also reads 'now', 'today', 'tomorrow', 'yesterday',
+    'epoch' and 'infinity', the first four from the clock, which no run may read.
 #}
 
 {% macro safe_cast(column, type) -%}
+    {%- set is_time = type in ('timestamp', 'timestamptz', 'date') -%}
+    {%- set not_a_time = ('not ' ~ starts_with_digit(column)) if is_time else 'false' -%}
     case
+        when {{ not_a_time }} then null
         when pg_input_is_valid(btrim({{ column }}), '{{ type }}')
             then cast(btrim({{ column }}) as {{ type }})
     end
+{%- endmacro %}
+
+
+{# The text starts with a digit once trimmed (false for null): the test the suites' time rules share. #}
+{% macro starts_with_digit(column) -%}
+    coalesce(ascii(btrim({{ column }})) between 48 and 57, false)
 {%- endmacro %}
 
 
@@ -56,6 +67,7 @@
    parses with ' +00' appended, one with a zone does not (two zones). #}
 {% macro safe_utc_timestamp(column) -%}
     case
+        when not {{ starts_with_digit(column) }} then null
         when pg_input_is_valid(btrim({{ column }}) || ' +00', 'timestamptz')
             then cast(btrim({{ column }}) || ' +00' as timestamptz) at time zone 'UTC'
         when pg_input_is_valid(btrim({{ column }}), 'timestamptz')

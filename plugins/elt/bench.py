@@ -2,8 +2,9 @@
 vouchers_daily run, a full-size theLook snapshot through thelook_daily and customer_segments_weekly, the
 electronics store's full history (2.6M lines in one partition) then 90 daily runs on top of it, and a
 14-day backfill of every DAG run one partition at a time and 4 at a time (which must give the same warehouse),
-the XLSX and JSON readers on a store's day of orders (elt.bench_readers), and a store's day of 200,000 orders through
-store_orders_daily.
+the XLSX and JSON readers on a store's day of orders (elt.bench_readers), a store's day of 200,000 orders through
+store_orders_daily, a subscriptions snapshot of 100,000 stores with 2,000,000 periods through subscriptions_daily,
+and the voucher lookup API (`elt api`) under a bounded loopback load: requests per second, p50 and p99 latency.
 
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
 are measured side by side on the same machine state.
@@ -33,6 +34,7 @@ DAY = date(2024, 1, 1)
 BACKFILL_START = date(2024, 1, 1)  # a Monday: 14 days are two weeks of customer_segments_weekly
 THELOOK_DAY, THELOOK_WEEK = date(2024, 1, 7), date(2024, 1, 1)
 STORE_DAY = date(2024, 3, 15)
+SUBSCRIPTIONS_DAY = date(2024, 6, 30)
 ELT = str(Path(sys.executable).parent / "elt")
 
 
@@ -129,6 +131,7 @@ def bench_backfill(params: warehouse.ServerParams, tmp_path: Path, days: int, sc
     generate("vouchers", landing, BACKFILL_START, days, seed=3)
     for source in ("thelook", "electronics", "store_orders"):
         generate(source, landing, BACKFILL_START, days, seed=3, scale=scale)
+    generate("subscriptions", landing, BACKFILL_START, days, seed=3, scale=scale * 10)
     end = BACKFILL_START + timedelta(days=days - 1)
     results = {}
     for at_once in (1, 4):
@@ -332,11 +335,132 @@ def bench_store_orders(params: warehouse.ServerParams, tmp_path: Path, scale: fl
     print(f"store_orders_daily on {orders:,} orders: {seconds:.0f} s  (goal < 120 s: {goal})")
 
 
+def bench_subscriptions(params: warehouse.ServerParams, tmp_path: Path, stores: int, periods: int) -> None:
+    """A snapshot of `stores` stores with `periods` install and subscription periods (and the day's other files at the
+    default scale) through subscriptions_daily: the issue's goal is 100,000 stores and 2,000,000 periods in < 2 min."""
+    from elt.generate.subscriptions import generate_subscriptions, write_stores_snapshot
+
+    landing = tmp_path / "landing"
+    print(f"\nwriting a subscriptions snapshot of {stores:,} stores for {SUBSCRIPTIONS_DAY} ...", flush=True)
+    generate_subscriptions(landing, SUBSCRIPTIONS_DAY, 1, seed=1)
+    path = landing / "subscriptions" / SUBSCRIPTIONS_DAY.isoformat() / "dataset_sample.csv"
+    written = write_stores_snapshot(path, SUBSCRIPTIONS_DAY, stores, periods, seed=1)
+    print(f"  {written:,} periods, {path.stat().st_size / 1e6:.0f} MB", flush=True)
+    target, env = dag_env(params, "warehouse_subscriptions", landing, tmp_path / "state")
+    seconds = time_dag_run(env, "subscriptions_daily", SUBSCRIPTIONS_DAY)
+    with warehouse.connect(target) as conn:
+        loaded, load_seconds = conn.execute(
+            "select sum(rows_loaded), extract(epoch from max(finished_at) - min(started_at)) from audit.load_log"
+            " where source = 'subscriptions' and table_name = 'stores'"
+        ).fetchone()
+        checked = conn.execute(
+            "select extract(epoch from max(finished_at) - min(started_at)) from audit.dq_runs"
+            " where table_name = 'stores'"
+        ).fetchone()[0]
+        spans = conn.execute(
+            "select count(*), (select count(*) from staging.stg_subscriptions__subscription_periods)"
+            " from staging.stg_subscriptions__install_periods"
+        ).fetchone()
+        lifespans = conn.execute("select count(*) from marts.store_lifespan").fetchone()[0]
+    print(
+        f"subscriptions stores load ({int(loaded):,} rows): {float(load_seconds):.1f} s; its validation"
+        f" {float(checked):.1f} s; parsed {spans[0]:,} install and {spans[1]:,} subscription periods"
+    )
+    goal = "met" if seconds < 120 else "NOT met"
+    print(f"subscriptions_daily on {lifespans:,} stores' lifespans: {seconds:.0f} s  (goal < 120 s: {goal})")
+
+
+def bench_api(params: warehouse.ServerParams, tmp_path: Path, requests: int, clients: int) -> None:
+    """`elt api` (its own process, as users run it) against the vouchers mart of a generated day, queried on the
+    loopback by `clients` threads with an HTTP client each, `requests` requests in all; every answer must be a 200."""
+    import random
+    import socket
+    import threading
+
+    import httpx
+    import psycopg
+
+    from elt.generate import generate
+
+    landing = tmp_path / "landing"
+    generate("vouchers", landing, DAY, 1, seed=1, rows_per_day=20_000)
+    target, env = dag_env(params, "warehouse_api", landing, tmp_path / "state")
+    print(f"\nvouchers_daily {DAY} for the API's mart: {time_dag_run(env, 'vouchers_daily', DAY):.0f} s", flush=True)
+    with psycopg.connect(target.conninfo()) as conn:
+        countries = [row[0] for row in conn.execute("select distinct country_code from marts.voucher_most_used")]
+    rng = random.Random(1)
+    queries = [
+        {"country_code": rng.choice(countries), "segment_type": "frequent_segment", "total_orders": rng.randint(0, 60)}
+        if rng.random() < 0.5
+        else {
+            "country_code": rng.choice(countries),
+            "segment_type": "recency_segment",
+            "last_order_ts": (DAY - timedelta(days=rng.randint(0, 400))).isoformat() + "T12:00:00",
+        }
+        for _ in range(requests)
+    ]
+    with socket.socket() as probe:  # a free loopback port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([ELT, "api", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/openapi.json").raise_for_status()
+                break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("elt api did not start") from None
+                time.sleep(0.1)
+        with httpx.Client(base_url=base) as warm:  # the pool's connections and the first imports
+            for query in queries[:20]:
+                warm.get("/vouchers/most-used", params=query)
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        work = iter(queries)
+
+        def client() -> None:
+            with httpx.Client(base_url=base, timeout=30) as http:
+                while True:
+                    with lock:
+                        query = next(work, None)
+                    if query is None:
+                        return
+                    start = time.perf_counter()
+                    status = http.get("/vouchers/most-used", params=query).status_code
+                    elapsed = time.perf_counter() - start
+                    with lock:
+                        latencies.append(elapsed)
+                        statuses[status] = statuses.get(status, 0) + 1
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        clock = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - clock
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    latencies.sort()
+    p50, p99 = (latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 for q in (0.50, 0.99))
+    print(
+        f"voucher lookup API, {requests:,} requests from {clients} concurrent clients (loopback): "
+        f"{requests / seconds:,.0f} requests/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms; statuses {statuses}"
+    )
+    if set(statuses) != {200}:
+        raise SystemExit(f"the API answered other than 200 under load: {statuses}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["vouchers", "thelook", "electronics", "backfill", "readers", "store_orders"],
+        choices=["vouchers", "thelook", "electronics", "backfill", "readers", "store_orders", "subscriptions", "api"],
         help="run one part of the benchmark",
     )
     parser.add_argument("--backfill-days", type=int, default=14, help="days of the backfill benchmark (default 14)")
@@ -354,6 +478,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xlsx-rows", type=int, default=160_000, help="readers: rows of the workbook (160,000)")
     parser.add_argument("--json-records", type=int, default=40_000, help="readers: JSON records (40,000)")
     parser.add_argument("--store-scale", type=float, default=1.0, help="store_orders volume (1 = 200,000 orders)")
+    parser.add_argument("--stores", type=int, default=100_000, help="subscriptions: stores in the snapshot (100,000)")
+    parser.add_argument("--periods", type=int, default=2_000_000, help="subscriptions: their periods (2,000,000)")
+    parser.add_argument("--api-requests", type=int, default=2_000, help="api: requests in all (2,000)")
+    parser.add_argument("--api-clients", type=int, default=8, help="api: concurrent clients (8)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="elt-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -372,8 +500,12 @@ def main(argv: list[str] | None = None) -> int:
                 bench_readers(params, tmp_path / "readers", args.xlsx_rows, args.json_records, min(args.repeats, 3))
             if args.only in (None, "store_orders"):
                 bench_store_orders(params, tmp_path / "store_orders", args.store_scale)
+            if args.only in (None, "subscriptions"):
+                bench_subscriptions(params, tmp_path / "subscriptions", args.stores, args.periods)
             if args.only in (None, "backfill"):
                 bench_backfill(params, tmp_path / "backfill", args.backfill_days, scale=0.01)
+            if args.only in (None, "api"):
+                bench_api(params, tmp_path / "api", args.api_requests, args.api_clients)
         finally:
             localdb.stop(tmp_path / "pg")
     return 0

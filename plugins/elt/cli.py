@@ -22,6 +22,7 @@ EPILOG = """examples:
   elt backfill all --start 2024-01-01 --end 2024-01-07
   elt report --date 2024-01-07                  what the marts and exceptions hold
   elt airflow                                   the Airflow UI on http://localhost:8080
+  elt api                                       the voucher lookup API on http://127.0.0.1:8000 (docs: /docs)
 """
 
 
@@ -161,6 +162,21 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     os.execv(airflow, [airflow, "standalone"])
 
 
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from elt import warehouse
+
+    params = warehouse.role_params(warehouse.ANALYST)
+    print(
+        f"Voucher lookup API on http://{args.host}:{args.port}/vouchers/most-used  (docs: /docs)\n"
+        f"  reading {params.dbname} on {params.host}:{params.port} as {params.user}; stop with Ctrl-C",
+        flush=True,
+    )
+    uvicorn.run("elt.serve.api:app", host=args.host, port=args.port, log_level="info" if args.verbose else "warning")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="elt", description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -219,6 +235,11 @@ def parser() -> argparse.ArgumentParser:
     af.add_argument("--host", default="127.0.0.1", help="address the UI listens on (default 127.0.0.1)")
     af.add_argument("--port", type=int, default=8080, help="port of the UI (default 8080)")
     af.set_defaults(func=cmd_airflow)
+
+    api = sub.add_parser("api", help="serve the voucher lookup API (read-only, as the analyst role)")
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    api.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    api.set_defaults(func=cmd_api)
     return top
 
 

@@ -98,8 +98,12 @@ def dbt_task_group(
     dbt_project_dir: Path = DBT_PROJECT_DIR,
     **kwargs: Any,
 ) -> DbtTaskGroup:
-    """A task group running the selected dbt nodes (less the excluded), rendered from the pre-built manifest."""
-    return DbtTaskGroup(
+    """A task group running the selected dbt nodes (less the excluded), rendered from the pre-built manifest.
+
+    A selection that renders no node fails the DAG's import: a stale manifest (models added since `make install`
+    built it) would otherwise make every run succeed without building anything.
+    """
+    group = DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(dbt_project_path=dbt_project_dir, manifest_path=MANIFEST),
         profile_config=PROFILE,
@@ -116,6 +120,12 @@ def dbt_task_group(
         operator_args={"vars": RUN_VARS, "install_deps": False},
         **kwargs,
     )
+    if not group.children:
+        raise ValueError(
+            f"dbt task group {group_id!r}: no dbt node of {MANIFEST} matches select={select} exclude={exclude or []};"
+            " if models were added, rebuild the manifest with `make install`"
+        )
+    return group
 
 
 def dbt_build_task(task_id: str, select: list[str], dbt_project_dir: Path = DBT_PROJECT_DIR) -> DbtBuildLocalOperator:

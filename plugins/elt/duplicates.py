@@ -3,7 +3,8 @@
 "Already loaded" means: in a `loaded` row of audit.load_log of the latest batch that loaded files into another
 partition of the table (what that partition holds now), or in an earlier file (by modification time, then name)
 of the same load. The partition being loaded does not count against itself: a re-run replaces it. Identical rows
-inside a file are data and are kept.
+inside a file are data and are kept. A table of daily full snapshots (`Table.snapshot`) counts only the earlier files
+of the same load: an unchanged file on the next day is that day's snapshot.
 
 Two loads of different partitions that carry the same file take an advisory lock on its content (in sha256
 order, after their partition lock, so they never deadlock): the second waits for the first to commit and then
@@ -72,14 +73,16 @@ order by l.partition_date, l.file_path
 
 
 def duplicates(
-    conn: psycopg.Connection, source: str, table: str, day: date, files: list[HashedFile]
+    conn: psycopg.Connection, source: str, table: str, day: date, files: list[HashedFile], snapshot: bool = False
 ) -> dict[Path, str]:
-    """The files not to load, each with the message saying which file (and partition) already holds its content."""
+    """The files not to load, each with the message saying which file (and partition) already holds its content;
+    with `snapshot`, only the files repeating an earlier file of this load."""
     hashes = sorted({f.sha256 for f in files})
     elsewhere: dict[str, tuple[str, date, int]] = {}
-    rows = conn.execute(LOADED_ELSEWHERE_SQL, {"source": source, "table": table, "hashes": hashes, "day": day})
-    for sha, path, partition, batch in rows:
-        elsewhere.setdefault(sha, (path, partition, batch))
+    if not snapshot:
+        rows = conn.execute(LOADED_ELSEWHERE_SQL, {"source": source, "table": table, "hashes": hashes, "day": day})
+        for sha, path, partition, batch in rows:
+            elsewhere.setdefault(sha, (path, partition, batch))
     found: dict[Path, str] = {}
     first_here: dict[str, HashedFile] = {}
     for landed in sorted(files, key=lambda f: (f.stat.st_mtime_ns, os.fsencode(f.path.name))):

@@ -750,7 +750,7 @@ def load_table(
         where = "waiting for the content lock of a file (another load of the same file)"
         lock_contents(conn, source.schema, table.name, [f.sha256 for f in hashed])
         where = "looking up files already loaded"
-        repeated = duplicates(conn, source.name, table.name, partition_date, hashed)
+        repeated = duplicates(conn, source.name, table.name, partition_date, hashed, snapshot=table.snapshot)
         for landed in hashed:
             if landed.path in repeated:
                 notes.append(FileNotLoaded(landed.shown, "duplicate", repeated[landed.path], landed.sha256))

@@ -61,6 +61,7 @@ def test_every_dag_imports_without_errors(dagbag: dict) -> None:
     declared = {dag_id for source in SOURCES.values() for dag_id in source.dag_ids}
     assert declared == {
         "vouchers_daily", "thelook_daily", "customer_segments_weekly", "electronics_daily", "store_orders_daily",
+        "subscriptions_daily",
     }  # fmt: skip
     assert declared == set(dagbag["dags"])
 

@@ -45,6 +45,7 @@ def test_daily_loads_then_the_weekly_segments(
     generate("vouchers", landing, START, LOADED_DAYS, seed=11, rows_per_day=100)
     generate("electronics", landing, START, LOADED_DAYS, seed=11, scale=0.002)
     generate("store_orders", landing, START, LOADED_DAYS, seed=11, scale=0.002)
+    generate("subscriptions", landing, START, LOADED_DAYS, seed=11, scale=0.05)
     last_day = START + timedelta(days=LOADED_DAYS - 1)
     # every DAG: the days first, then the week that starts in the range (its own group, on the same workers)
     result = elt("backfill", "all", "--start", START.isoformat(), "--end", last_day.isoformat())
@@ -52,7 +53,7 @@ def test_daily_loads_then_the_weekly_segments(
     finished = [line for line in result.stdout.splitlines() if line.startswith("[")]
     daily = [
         f"{dag} {START + timedelta(days=n)}"
-        for dag in ("electronics_daily", "store_orders_daily", "thelook_daily", "vouchers_daily")
+        for dag in ("electronics_daily", "store_orders_daily", "subscriptions_daily", "thelook_daily", "vouchers_daily")
         for n in range(3)
     ]
     assert sorted(line.split("] ")[1].split(":")[0] for line in finished[:-1]) == sorted(daily), result.stdout
@@ -74,6 +75,9 @@ def test_daily_loads_then_the_weekly_segments(
         f"== marts.electronics_brand_ranking as of {last_day}: the top 5 brands per window ==",
         f"== marts.store_city_summary on {last_day}: the top 10 cities by revenue (RMB) ==",
         f"== marts.store_city_tiers on {last_day} ==",
+        f"== marts.store_activity_daily as of {last_day}: the last 7 days ==",
+        f"== marts.subscription_revenue_daily as of {last_day}: the last 7 days ==",
+        f"== marts.branch_performance as of {last_day}: the top 10 branches by revenue ==",
         f"== marts.customer_segments as of {T}: customers by profit level ==",
         f"== marts.customer_cluster_profiles as of {T} ==",
         f"== marts.voucher_most_used as of {last_day} ==",

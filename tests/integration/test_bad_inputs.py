@@ -301,6 +301,29 @@ def test_the_same_file_in_two_partitions_at_once_loads_once(
     record(request, "same file, 4 partitions loaded at once", "csv", "DUPLICATE", "one loads; 3 duplicates name it")
 
 
+def test_an_unchanged_snapshot_is_the_next_days_snapshot(landing: Path, request: pytest.FixtureRequest) -> None:
+    """A table of daily full snapshots (Table.snapshot): the same file on the next day is loaded (that day's whole
+    table), not skipped as a duplicate, which would leave the day empty; two copies in one day still are one."""
+    header = "product_id,name,categoryId,categoryName,basePrice,unit,weight,createdDate\n"
+    content = header + "p1,Café,k1,Bebidas,10,kg,1,2018-01-01\n"
+    land(landing, "subscriptions", NEIGHBOUR, "product.csv", content)
+    land(landing, "subscriptions", DAY, "product.csv", content)
+    land(landing, "subscriptions", DAY, "product_copy.csv", content)
+    for day in (NEIGHBOUR, DAY):
+        load_partition("subscriptions", day)
+    with warehouse.connect() as conn:
+        loaded = conn.execute(
+            "select partition_date, status, count(*) from audit.load_log where table_name = 'products'"
+            " group by 1, 2 order by 1, 2"
+        ).fetchall()
+        rows = conn.execute(
+            "select _partition_date, count(*) from raw_subscriptions.products group by 1 order by 1"
+        ).fetchall()
+    assert loaded == [(NEIGHBOUR, "loaded", 1), (DAY, "duplicate", 1), (DAY, "loaded", 1)]
+    assert rows == [(NEIGHBOUR, 1), (DAY, 1)]
+    record(request, "unchanged snapshot file the next day", "csv", "LOADS", "a snapshot table loads it for the day")
+
+
 # -- a file still being written ----------------------------------------------------------------------------------
 
 

@@ -28,6 +28,12 @@ CASES = {
     "": None,
     "not a time": None,
     "2024-02-30": None,
+    # words Postgres reads as times, the clock's among them: never a time here (no run reads the clock)
+    "now": None,
+    " today ": None,
+    "yesterday": None,
+    "epoch": None,
+    "infinity": None,
 }
 
 

@@ -33,6 +33,8 @@ class Table:
     values are masked in audit.dq_exceptions, and no mart may carry them.
     `sheet`: the sheet of a matching workbook (XLSX) that the table loads; None for tables of other files (and for
     a workbook of one sheet). Tables naming different sheets may match the same workbook: each loads its sheet.
+    `snapshot`: every partition holds the whole table as known that day, so a file with the same content as one of
+    another partition is that day's snapshot (loaded, not a duplicate); two copies in one partition still are.
     """
 
     name: str
@@ -43,6 +45,7 @@ class Table:
     every_day: bool = True
     personal: tuple[str, ...] = ()
     sheet: str | None = None
+    snapshot: bool = False
 
     def __post_init__(self) -> None:
         for name in (self.name, *self.required, *self.optional, *self.key):
