@@ -96,9 +96,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     if args.end < args.start:
         raise SystemExit(f"--end {args.end} is before --start {args.start}")
+    if "all" in args.dag_ids and len(args.dag_ids) > 1:
+        raise SystemExit("give either `all` or DAG ids, not both")
     backfill.quiet_airflow_logs()
     runner.prepare()
-    dag_ids = sorted(runner.load_dags()) if args.dag_id == "all" else [args.dag_id]
+    dag_ids = sorted(runner.load_dags()) if args.dag_ids == ["all"] else list(dict.fromkeys(args.dag_ids))
     clock = time.monotonic()
     failures = backfill.run_backfills(
         dag_ids,
@@ -210,10 +212,10 @@ def parser() -> argparse.ArgumentParser:
 
     back = sub.add_parser(
         "backfill",
-        help="an Airflow backfill of a DAG (or all) between two partition dates: run by the scheduler when one "
+        help="an Airflow backfill of DAGs (or all) between two partition dates: run by the scheduler when one "
         "runs, in-process otherwise",
     )
-    back.add_argument("dag_id", help="a DAG id, or all")
+    back.add_argument("dag_ids", nargs="+", metavar="DAG_ID", help="one or more DAG ids, or all")
     back.add_argument("--start", type=_date, required=True)
     back.add_argument("--end", type=_date, required=True)
     back.add_argument("--conf", type=_conf, default=None, help="params for every run, as JSON")

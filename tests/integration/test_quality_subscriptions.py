@@ -54,8 +54,20 @@ STORES = {
     15: ("15", GOOD, json.dumps([subscription("2019-01-02 00:00:00.000000", price=-5)])),  # negative
     16: ("16", GOOD, json.dumps([subscription("2019-01-02 00:00:00.000000", price="NaN")])),  # not a number
     17: ("17", json.dumps([install("2019-01-02 00:00:00.000000") | {"toNow": False}]), NONE),  # no end: warn
-    18: ("18", json.dumps([install("2019-01-02 00:00:00.000000", endType="CUSTOMER_MOVED", toNow=False,
-                                   toDate="2019-02-01 23:59:59.999000")]), NONE),  # fmt: skip
+    18: (
+        "18",
+        json.dumps(
+            [
+                install(
+                    "2019-01-02 00:00:00.000000",
+                    endType="CUSTOMER_MOVED",
+                    toNow=False,
+                    toDate="2019-02-01 23:59:59.999000",
+                )
+            ]
+        ),
+        NONE,
+    ),  # fmt: skip
     19: ("19", GOOD, json.dumps([subscription("2019-01-02 00:00:00.000000", price="29.9")])),  # text, not a number
     20: ("20", json.dumps([install(" 2019-01-02 00:00:00")]), NONE),  # a space first: not read as a time
     21: ("21", json.dumps([install("now")]), NONE),  # Postgres reads 'now' as a time: the clock's
@@ -88,12 +100,30 @@ CONVERSATIONS = {  # line -> (message_id, conversation_id, store_id, sender, cre
 
 HEADERS = {
     "dataset_sample.csv": ("store_id", "installHistory", "subscriptionHistory"),
-    "transaction.csv": ("transaction_id", "orderDate", "branchId", "branchName", "customer_id", "totalAmount",
-                        "status", "statusValue", "product_id", "price"),  # fmt: skip
+    "transaction.csv": (
+        "transaction_id",
+        "orderDate",
+        "branchId",
+        "branchName",
+        "customer_id",
+        "totalAmount",
+        "status",
+        "statusValue",
+        "product_id",
+        "price",
+    ),  # fmt: skip
     "customerdb.csv": ("customer_id", "customer_name", "gender", "birthDate", "Region", "email"),
     "product.csv": ("product_id", "name", "categoryId", "categoryName", "basePrice", "unit", "weight", "createdDate"),
-    "conversation.csv": ("message_id", "conversation_id", "store_id", "sender", "created_at", "message", "has_phone",
-                         "phone_info"),  # fmt: skip
+    "conversation.csv": (
+        "message_id",
+        "conversation_id",
+        "store_id",
+        "sender",
+        "created_at",
+        "message",
+        "has_phone",
+        "phone_info",
+    ),  # fmt: skip
 }
 ROWS = {
     "dataset_sample.csv": STORES,
