@@ -113,7 +113,21 @@ def validate(source: str) -> dict[str, dict[str, int]]:
         results = validate_partition(source, day, params=warehouse_from_connection(LOADER_CONN_ID))
     except QualityError as error:
         _raise_for(error)
-    return {r.table: {"rows": r.rows_checked, "error_rows": r.error_rows, "warn_rows": r.warn_rows} for r in results}
+    counts = {r.table: {"rows": r.rows_checked, "error_rows": r.error_rows, "warn_rows": r.warn_rows} for r in results}
+    _record_asset_events(source, day, counts)
+    return counts
+
+
+def _record_asset_events(source: str, day: date, counts: dict[str, dict[str, int]]) -> None:
+    """Tag the asset event of each raw table this task declares as its outlet with the partition it validated."""
+    from elt.assets import raw_assets
+
+    context = get_current_context()
+    declared = {outlet.name for outlet in context["task"].outlets}
+    for asset in raw_assets(source):
+        if asset.name in declared:
+            table = asset.name.split(".", 1)[1]
+            context["outlet_events"][asset].extra = {"partition_date": day.isoformat(), **counts.get(table, {})}
 
 
 @task
