@@ -16,6 +16,7 @@ from airflow.sdk import BaseHook, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from elt import config, connection
+from elt.notifier import QUALITY, EltAlertNotifier
 from elt.warehouse import ServerParams
 
 # Each task connects as the login role that holds only what it needs (elt.warehouse): loading and
@@ -37,8 +38,14 @@ def retry_delay() -> timedelta:
     return timedelta(seconds=seconds)
 
 
-# every DAG's default_args: the team owns them, and a task that failed transiently is retried twice
-DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": retry_delay()}
+# every DAG's default_args: the team owns them, a task that failed transiently is retried twice, and a task that
+# failed for good sends an alert with its partition's data-quality summary (elt.alerts)
+DEFAULT_ARGS = {
+    "owner": "data-platform",
+    "retries": 2,
+    "retry_delay": retry_delay(),
+    "on_failure_callback": EltAlertNotifier(),
+}
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +110,7 @@ def load(source: str) -> dict[str, int]:
     return {result.table: result.rows for result in loads}
 
 
-@task
+@task(on_success_callback=EltAlertNotifier(QUALITY))
 def validate(source: str) -> dict[str, dict[str, int]]:
     """Run the source's GX suites on the partition and record every failing row."""
     from elt.quality import QualityError, validate_partition
