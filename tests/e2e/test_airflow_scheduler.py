@@ -92,7 +92,7 @@ def airflow_ui(elt_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
 
 
 def test_cli_and_rest_backfills_load_every_partition_exactly_once(
-    elt: Callable[..., subprocess.CompletedProcess], landing: Path, airflow_ui: str
+    elt: Callable[..., subprocess.CompletedProcess], elt_env: dict[str, str], landing: Path, airflow_ui: str
 ) -> None:
     generate("vouchers", landing, DAYS[0], len(DAYS), seed=3, rows_per_day=200)
     others = sorted({dag_id for source in SOURCES.values() for dag_id in source.dag_ids} - {"vouchers_daily"})
@@ -143,6 +143,21 @@ def test_cli_and_rest_backfills_load_every_partition_exactly_once(
         assert {ti["state"] for ti in instances["task_instances"]} == {"success"}, "every task ran"
 
     _assert_assets_listed(airflow_ui)
+    _assert_lineage_written(Path(elt_env["ELT_STATE_DIR"]) / "openlineage" / "events.jsonl")
+
+
+def _assert_lineage_written(events_file: Path) -> None:
+    """The OpenLineage provider wrote the runs' events to the default file transport, the validate task's with its
+    raw table as output (the asset, as an OpenLineage dataset)."""
+    events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
+    validated = [
+        event
+        for event in events
+        if event.get("eventType") == "COMPLETE" and event["job"]["name"] == "vouchers_daily.validate"
+    ]
+    assert len(validated) >= len(DAYS), [e["job"]["name"] for e in events][:20]
+    outputs = {(o["namespace"], o["name"]) for event in validated for o in event.get("outputs", [])}
+    assert ("postgres://warehouse:5432", "warehouse.raw_vouchers.voucher_assignments") in outputs, outputs
 
 
 def _assert_assets_listed(base: str) -> None:
