@@ -144,6 +144,18 @@ def test_cli_and_rest_backfills_load_every_partition_exactly_once(
 
     _assert_assets_listed(airflow_ui)
     _assert_lineage_written(Path(elt_env["ELT_STATE_DIR"]) / "openlineage" / "events.jsonl")
+    _assert_docs_served(airflow_ui)
+
+
+def _assert_docs_served(base: str) -> None:
+    """The api-server serves the GX data docs the runs built under /elt-docs, and the UI's navigation lists the docs
+    views (GET /api/v2/plugins)."""
+    plugins = {plugin["name"]: plugin for plugin in _api(base, "/api/v2/plugins")["plugins"]}
+    views = {view["name"]: view["href"] for view in plugins["elt_docs"]["external_views"]}
+    assert views == {"dbt docs": "/elt-docs/dbt/", "Data docs": "/elt-docs/data/"}
+    with urllib.request.urlopen(base + "/elt-docs/data/", timeout=30) as response:
+        page = response.read().decode()
+    assert "raw_vouchers" in page, "the data docs list the suite the runs validated"
 
 
 def _assert_lineage_written(events_file: Path) -> None:
