@@ -59,6 +59,8 @@ CDN_FILES = {
 # unpkg and jsdelivr addresses name the package and its path: https://unpkg.com/<package>@<version>/<path>
 NPM_CDN = re.compile(r"https://(?:unpkg\.com|cdn\.jsdelivr\.net/npm)/((?:@[\w.-]+/)?[\w.-]+)@[\w.-]+/([\w./-]+)")
 CDN_URL = re.compile(r"""(?<=["'])https://[^"'\s]+(?=["'])""")
+# GX's logos, loaded from its own bucket; the data docs ship the long one under static/images/
+GX_LOGO = re.compile(r"""https://great-expectations-web-assets\.s3\.[\w.-]+/(?:logo-long|full_logo_dark)\.png[^"'\s]*""")
 
 
 def dbt_docs_dir() -> Path:
@@ -87,6 +89,11 @@ def localize(html: str, vendor_prefix: str, assets: Path) -> str:
         return f"{vendor_prefix}/{path}" if path and (assets / path).is_file() else match.group(0)
 
     return CDN_URL.sub(swap, html)
+
+
+def local_logos(html: str, data_docs_root: str) -> str:
+    """`html` with GX's logo addresses replaced by the copy the data docs ship."""
+    return GX_LOGO.sub(f"{data_docs_root}/static/images/logo-long.png", html)
 
 
 def install_web_assets(target: Path | None = None) -> Path:
@@ -164,6 +171,11 @@ class Folder:
         await self._files(scope, receive, send)
 
 
+def vendor_root(data_docs_root: str) -> str:
+    """Where the app serves the installed assets, from where it serves the data docs (`<mount>/data`)."""
+    return f"{data_docs_root.removesuffix('/data')}/vendor"
+
+
 def _route_path(scope: dict) -> str:
     """The request's path below the app's mount point (what Starlette's StaticFiles serves)."""
     path, root = scope["path"], scope.get("root_path", "")
@@ -186,7 +198,7 @@ def create_app() -> Any:
         Folder(
             config.data_docs_dir(),
             "GX builds them on the first validation (run a DAG, or <code>make demo</code>).",
-            rewrite=lambda html, root: localize(html, f"{root.removesuffix('/data')}/vendor", assets),
+            rewrite=lambda html, root: local_logos(localize(html, vendor_root(root), assets), root),
         ),
     )
     app.mount("/vendor", _Vendor(assets))

@@ -44,7 +44,8 @@ CDN_PAGE = """<html><head>
 <link href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css" rel="stylesheet">
 <script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>
 <script src="https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js"></script>
-</head><body>GX data docs</body></html>"""
+</head><body><img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=2024">
+GX data docs</body></html>"""
 
 
 def _probe(state: Path, tmp_path: Path) -> dict:
@@ -85,6 +86,7 @@ def test_the_plugin_serves_both_docs_with_local_assets(tmp_path: Path) -> None:
         text = probe[page]["text"]
         assert '<script src="/elt-docs/vendor/jquery/dist/jquery.min.js">' in text, "installed: served locally"
         assert "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css" in text, "not installed: kept"
+        assert '<img src="/elt-docs/data/static/images/logo-long.png">' in text, "GX's own copy of its logo"
     assert probe["vendor"] == {"status": 200, "text": "/*! jQuery v3.7.1 */"}
     assert probe["escape"]["status"] == 404
     assert [(v["name"], v["href"], v["url_route"], v["category"], v["destination"]) for v in probe["views"]] == [
