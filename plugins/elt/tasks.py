@@ -130,11 +130,14 @@ def _record_asset_events(source: str, day: date, counts: dict[str, dict[str, int
     from elt.assets import raw_assets
 
     context = get_current_context()
-    declared = {outlet.name for outlet in context["task"].outlets}
+    task, events = context.get("task"), context.get("outlet_events")
+    if task is None or events is None:  # called outside a task run
+        return
+    declared = {outlet.name for outlet in task.outlets}
     for asset in raw_assets(source):
         if asset.name in declared:
             table = asset.name.split(".", 1)[1]
-            context["outlet_events"][asset].extra = {"partition_date": day.isoformat(), **counts.get(table, {})}
+            events[asset].extra = {"partition_date": day.isoformat(), **counts.get(table, {})}
 
 
 @task
