@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test bench lint clean docs
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -34,12 +34,13 @@ demo: install
 	$(ELT) db start
 	$(ELT) generate all --start $(DEMO_START) --days $(DEMO_DAYS)
 	$(ELT) backfill all --start $(DEMO_START) --end $(DEMO_END)
+	$(MAKE) docs
 	$(ELT) report
 	@echo
 	@echo "Next:"
 	@echo "  Airflow UI:  .venv/bin/elt airflow   then open http://localhost:8080"
 	@echo "  psql:        .venv/bin/elt db psql   (or: psql \"\$$(.venv/bin/elt db url)\")"
-	@echo "  data docs:   .elt/gx/data_docs/index.html"
+	@echo "  docs:        in the Airflow UI, menu Docs: dbt docs and Data docs (or http://localhost:8080/elt-docs/)"
 
 test: install lint
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 tests
@@ -48,6 +49,11 @@ test: install lint
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/sqlfluff lint --disable-progress-bar dbt_project/models dbt_project/macros dbt_project/tests
+
+# The dbt docs (dbt docs generate --static, against the warehouse) and the data docs' assets from the npm registry
+# (served locally by the docs plugin: the data docs then work offline; skipped with a warning when npm is missing).
+docs: install
+	$(VENV)/bin/python -m elt.docs --assets
 
 bench: install
 	$(VENV)/bin/python -m elt.bench

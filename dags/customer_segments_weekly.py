@@ -2,7 +2,7 @@
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from elt import config, tasks
+from elt import assets, config, tasks
 from elt.dag_docs import RUNS_DOC
 from elt.dbt import dbt_task_group
 
@@ -32,7 +32,13 @@ with DAG(
     tags=["thelook", "weekly", "marts"],
     doc_md=__doc__ + RUNS_DOC,
 ):
-    checked = tasks.check_freshness.override(task_id="check_freshness")("thelook")
-    mart = dbt_task_group("mart", select=["tag:customer_segments"])
-    clustered = tasks.cluster_customers.override(task_id="cluster_customers")()
+    # Lineage, not a trigger: the week's raw theLook tables are inlets (the run keeps its Monday cron and checks
+    # their freshness itself), the marts it builds are outlets (elt.assets)
+    thelook = assets.raw_assets("thelook")
+    checked = tasks.check_freshness.override(task_id="check_freshness", inlets=thelook)("thelook")
+    mart = dbt_task_group("mart", select=["tag:customer_segments"], inlets=thelook)
+    clusters = assets.mart_assets(["customer_clusters", "customer_cluster_profiles"])
+    clustered = tasks.cluster_customers.override(
+        task_id="cluster_customers", inlets=assets.mart_assets(["customer_segments"]), outlets=clusters
+    )()
     checked >> mart >> clustered

@@ -2,7 +2,7 @@
 
 from airflow.sdk import DAG, CronDataIntervalTimetable
 
-from elt import config, tasks
+from elt import assets, config, tasks
 from elt.dag_docs import RUNS_DOC
 from elt.dbt import dbt_task_group
 
@@ -17,6 +17,6 @@ with DAG(
     doc_md=__doc__ + RUNS_DOC,
 ):
     loaded = tasks.load.override(task_id="load")("electronics")
-    validated = tasks.validate.override(task_id="validate")("electronics")
+    validated = tasks.validate.override(task_id="validate", outlets=assets.raw_assets("electronics"))("electronics")
     transformed = dbt_task_group("transform", select=["tag:electronics"])
     loaded >> validated >> transformed

@@ -2,7 +2,7 @@
 
 from airflow.sdk import DAG, CronDataIntervalTimetable
 
-from elt import config, tasks
+from elt import assets, config, tasks
 from elt.dag_docs import RUNS_DOC
 from elt.dbt import dbt_build_task, dbt_task_group
 
@@ -19,7 +19,7 @@ with DAG(
     loaded = tasks.load.override(task_id="load")("store_orders")
     # the validation's location rules read the reference seeds (one build: their tests read each other)
     reference = dbt_build_task("reference", select=["tag:store_orders_reference"])
-    validated = tasks.validate.override(task_id="validate")("store_orders")
+    validated = tasks.validate.override(task_id="validate", outlets=assets.raw_assets("store_orders"))("store_orders")
     rates = tasks.record_fx_rates.override(task_id="record_fx_rates")()
     transformed = dbt_task_group("transform", select=["tag:store_orders"], exclude=["tag:store_orders_marts"])
     tiered = tasks.tier_cities.override(task_id="tier_cities")()

@@ -2,7 +2,7 @@
 
 from airflow.sdk import DAG, CronDataIntervalTimetable
 
-from elt import config, tasks
+from elt import assets, config, tasks
 from elt.dag_docs import RUNS_DOC
 from elt.dbt import dbt_task_group
 
@@ -17,6 +17,6 @@ with DAG(
     doc_md=__doc__ + RUNS_DOC,
 ):
     loaded = tasks.load.override(task_id="load")("subscriptions")
-    validated = tasks.validate.override(task_id="validate")("subscriptions")
+    validated = tasks.validate.override(task_id="validate", outlets=assets.raw_assets("subscriptions"))("subscriptions")
     transformed = dbt_task_group("transform", select=["tag:subscriptions"])
     loaded >> validated >> transformed

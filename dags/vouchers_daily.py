@@ -2,7 +2,7 @@
 
 from airflow.sdk import DAG, CronDataIntervalTimetable
 
-from elt import config, tasks
+from elt import assets, config, tasks
 from elt.dag_docs import RUNS_DOC
 from elt.dbt import dbt_task_group
 
@@ -17,6 +17,6 @@ with DAG(
     doc_md=__doc__ + RUNS_DOC,
 ):
     loaded = tasks.load.override(task_id="load")("vouchers")
-    validated = tasks.validate.override(task_id="validate")("vouchers")
+    validated = tasks.validate.override(task_id="validate", outlets=assets.raw_assets("vouchers"))("vouchers")
     transformed = dbt_task_group("transform", select=["tag:vouchers"])
     loaded >> validated >> transformed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 
-from elt import config, warehouse
+from elt import config, lineage, warehouse
 
 
 def is_loopback(host: str) -> bool:
@@ -41,6 +41,8 @@ def airflow_environment() -> dict[str, str]:
         "AIRFLOW__COSMOS__CACHE_DIR": str(config.state_dir() / "cosmos"),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        # lineage through the OpenLineage provider (elt.lineage): a file under the state folder unless .env says
+        **lineage.airflow_settings(),
     }
     env = {key: config.setting(key, value) or value for key, value in defaults.items()}
     if not is_loopback(env["AIRFLOW__API__HOST"]):
@@ -56,5 +58,6 @@ def airflow_environment() -> dict[str, str]:
 def apply() -> dict[str, str]:
     """Put the Airflow environment into this process (before Airflow is imported)."""
     env = airflow_environment()
+    lineage.prepare(env)
     os.environ.update(env)
     return env

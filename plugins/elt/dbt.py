@@ -3,9 +3,11 @@ dates as vars."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from airflow.sdk import Asset
 from cosmos import (
     DbtBuildLocalOperator,
     DbtTaskGroup,
@@ -19,7 +21,7 @@ from cosmos import (
 )
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from elt import connection
+from elt import assets, connection
 from elt.config import DBT_PROJECT_DIR
 from elt.connection import ServerParams
 
@@ -96,9 +98,13 @@ def dbt_task_group(
     select: list[str],
     exclude: list[str] | None = None,
     dbt_project_dir: Path = DBT_PROJECT_DIR,
+    inlets: Sequence[Asset] = (),
     **kwargs: Any,
 ) -> DbtTaskGroup:
     """A task group running the selected dbt nodes (less the excluded), rendered from the pre-built manifest.
+
+    Each task building a model in `marts` declares that mart as its Airflow asset (outlet), with `inlets` as what it
+    derives from (elt.assets).
 
     A selection that renders no node fails the DAG's import: a stale manifest (models added since `make install`
     built it) would otherwise make every run succeed without building anything.
@@ -109,7 +115,8 @@ def dbt_task_group(
         profile_config=PROFILE,
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         # one `dbt build` task per node (run, then its tests): half the tasks of run + test, same stop on failure;
-        # no Airflow assets from dbt nodes: their URIs cannot express a socket host, and no DAG consumes them
+        # Cosmos's own assets (emit_datasets) appear only after a run, under the connection's host (a socket path
+        # here): the marts are declared at parse time instead, under a stable name (elt.assets.declare_dbt_marts)
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=select,
@@ -125,6 +132,7 @@ def dbt_task_group(
             f"dbt task group {group_id!r}: no dbt node of {MANIFEST} matches select={select} exclude={exclude or []};"
             " if models were added, rebuild the manifest with `make install`"
         )
+    assets.declare_dbt_marts(group, inlets=inlets)
     return group
 
 

@@ -16,6 +16,7 @@ from airflow.sdk import BaseHook, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from elt import config, connection
+from elt.notifier import QUALITY, EltAlertNotifier
 from elt.warehouse import ServerParams
 
 # Each task connects as the login role that holds only what it needs (elt.warehouse): loading and
@@ -37,8 +38,14 @@ def retry_delay() -> timedelta:
     return timedelta(seconds=seconds)
 
 
-# every DAG's default_args: the team owns them, and a task that failed transiently is retried twice
-DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": retry_delay()}
+# every DAG's default_args: the team owns them, a task that failed transiently is retried twice, and a task that
+# failed for good sends an alert with its partition's data-quality summary (elt.alerts)
+DEFAULT_ARGS = {
+    "owner": "data-platform",
+    "retries": 2,
+    "retry_delay": retry_delay(),
+    "on_failure_callback": EltAlertNotifier(),
+}
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +110,7 @@ def load(source: str) -> dict[str, int]:
     return {result.table: result.rows for result in loads}
 
 
-@task
+@task(on_success_callback=EltAlertNotifier(QUALITY))
 def validate(source: str) -> dict[str, dict[str, int]]:
     """Run the source's GX suites on the partition and record every failing row."""
     from elt.quality import QualityError, validate_partition
@@ -113,7 +120,24 @@ def validate(source: str) -> dict[str, dict[str, int]]:
         results = validate_partition(source, day, params=warehouse_from_connection(LOADER_CONN_ID))
     except QualityError as error:
         _raise_for(error)
-    return {r.table: {"rows": r.rows_checked, "error_rows": r.error_rows, "warn_rows": r.warn_rows} for r in results}
+    counts = {r.table: {"rows": r.rows_checked, "error_rows": r.error_rows, "warn_rows": r.warn_rows} for r in results}
+    _record_asset_events(source, day, counts)
+    return counts
+
+
+def _record_asset_events(source: str, day: date, counts: dict[str, dict[str, int]]) -> None:
+    """Tag the asset event of each raw table this task declares as its outlet with the partition it validated."""
+    from elt.assets import raw_assets
+
+    context = get_current_context()
+    task, events = context.get("task"), context.get("outlet_events")
+    if task is None or events is None:  # called outside a task run
+        return
+    declared = {outlet.name for outlet in task.outlets}
+    for asset in raw_assets(source):
+        if asset.name in declared:
+            table = asset.name.split(".", 1)[1]
+            events[asset].extra = {"partition_date": day.isoformat(), **counts.get(table, {})}
 
 
 @task

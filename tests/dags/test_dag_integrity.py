@@ -31,6 +31,9 @@ print(json.dumps({
             "tasks": len(dag.tasks),
             "max_active_runs": dag.max_active_runs,
             "catchup": dag.catchup,
+            "outlets": {t.task_id: sorted(a.name for a in t.outlets) for t in dag.tasks if t.outlets},
+            "inlets": {t.task_id: sorted(a.name for a in t.inlets) for t in dag.tasks if t.inlets},
+            "schedule_assets": sorted(str(a) for a in getattr(dag.timetable.asset_condition, "iter_assets", list)()),
         }
         for dag_id, dag in bag.dags.items()
     },
@@ -89,3 +92,27 @@ def test_dag_files_read_no_wall_clock() -> None:
         text = path.read_text()
         for forbidden in ("datetime.now", "utcnow", "date.today", "now()", "time.time("):
             assert forbidden not in text, f"{path.name} reads the wall clock ({forbidden})"
+
+
+def test_dags_declare_their_assets(dagbag: dict) -> None:
+    """Each source DAG's validate task produces its raw tables; each mart has one producing task; the weekly
+    segments DAG reads theLook's raw tables as inlets and stays on its cron (no asset schedule)."""
+    producers: dict[str, list[str]] = {}
+    for dag_id, dag in dagbag["dags"].items():
+        for task_id, names in dag["outlets"].items():
+            for name in names:
+                producers.setdefault(name, []).append(f"{dag_id}.{task_id}")
+    for source in SOURCES.values():
+        for table in source.tables:
+            assert producers.get(f"{source.schema}.{table.name}") == [f"{source.dag_ids[0]}.validate"], table.name
+    marts = {name: tasks for name, tasks in producers.items() if name.startswith("marts.")}
+    assert all(len(tasks) == 1 for tasks in marts.values()), marts
+    assert marts["marts.voucher_most_used"] == ["vouchers_daily.transform.voucher_most_used_model_build"]
+    assert marts["marts.customer_segments"] == ["customer_segments_weekly.mart.customer_segments_model_build"]
+    assert marts["marts.customer_clusters"] == ["customer_segments_weekly.cluster_customers"]
+    assert {"marts.electronics_kpis", "marts.store_sales_hourly", "marts.store_activity_daily"} <= set(marts)
+    weekly = dagbag["dags"]["customer_segments_weekly"]
+    raw_thelook = sorted(f"raw_thelook.{table.name}" for table in SOURCES["thelook"].tables)
+    assert weekly["inlets"]["check_freshness"] == raw_thelook
+    assert weekly["inlets"]["mart.customer_segments_model_build"] == raw_thelook
+    assert weekly["schedule_assets"] == [], "the weekly run keeps its cron; assets are lineage, not a trigger"

@@ -92,7 +92,7 @@ def airflow_ui(elt_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
 
 
 def test_cli_and_rest_backfills_load_every_partition_exactly_once(
-    elt: Callable[..., subprocess.CompletedProcess], landing: Path, airflow_ui: str
+    elt: Callable[..., subprocess.CompletedProcess], elt_env: dict[str, str], landing: Path, airflow_ui: str
 ) -> None:
     generate("vouchers", landing, DAYS[0], len(DAYS), seed=3, rows_per_day=200)
     others = sorted({dag_id for source in SOURCES.values() for dag_id in source.dag_ids} - {"vouchers_daily"})
@@ -141,6 +141,69 @@ def test_cli_and_rest_backfills_load_every_partition_exactly_once(
         instances = _api(airflow_ui, f"/api/v2/dags/vouchers_daily/dagRuns/{run['dag_run_id']}/taskInstances")
         assert instances["total_entries"] >= 3
         assert {ti["state"] for ti in instances["task_instances"]} == {"success"}, "every task ran"
+
+    _assert_assets_listed(airflow_ui)
+    _assert_lineage_written(Path(elt_env["ELT_STATE_DIR"]) / "openlineage" / "events.jsonl")
+    _assert_docs_served(airflow_ui)
+
+
+def _assert_docs_served(base: str) -> None:
+    """The api-server serves the GX data docs the runs built under /elt-docs, and the UI's navigation lists the docs
+    views (GET /api/v2/plugins)."""
+    plugins = {plugin["name"]: plugin for plugin in _api(base, "/api/v2/plugins")["plugins"]}
+    views = {view["name"]: view["href"] for view in plugins["elt_docs"]["external_views"]}
+    assert views == {"dbt docs": "/elt-docs/dbt/", "Data docs": "/elt-docs/data/"}
+    with urllib.request.urlopen(base + "/elt-docs/data/", timeout=30) as response:
+        page = response.read().decode()
+    assert "raw_vouchers" in page, "the data docs list the suite the runs validated"
+
+
+def _assert_lineage_written(events_file: Path) -> None:
+    """The OpenLineage provider wrote the runs' events to the default file transport, the validate task's with its
+    raw table as output (the asset, as an OpenLineage dataset)."""
+    events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
+    validated = [
+        event
+        for event in events
+        if event.get("eventType") == "COMPLETE" and event["job"]["name"] == "vouchers_daily.validate"
+    ]
+    assert len(validated) >= len(DAYS), [e["job"]["name"] for e in events][:20]
+    outputs = {(o["namespace"], o["name"]) for event in validated for o in event.get("outputs", [])}
+    assert ("postgres://warehouse:5432", "warehouse.raw_vouchers.voucher_assignments") in outputs, outputs
+
+
+def _assert_assets_listed(base: str) -> None:
+    """The Assets view (GET /api/v2/assets) lists each DAG's assets with who produces and who reads them; a
+    validated partition is an asset event naming its partition."""
+    listed = {asset["name"]: asset for asset in _api(base, "/api/v2/assets?limit=500")["assets"]}
+
+    def tasks(name: str, kind: str) -> set[str]:
+        return {f"{ref['dag_id']}.{ref['task_id']}" for ref in listed[name][kind]}
+
+    raw_vouchers = "raw_vouchers.voucher_assignments"
+    assert listed[raw_vouchers]["uri"] == "postgres://warehouse:5432/warehouse/raw_vouchers/voucher_assignments"
+    assert tasks(raw_vouchers, "producing_tasks") == {"vouchers_daily.validate"}
+    voucher_mart = {"vouchers_daily.transform.voucher_most_used_model_build"}
+    assert tasks("marts.voucher_most_used", "producing_tasks") == voucher_mart
+    # the flow from thelook_daily to customer_segments_weekly
+    assert tasks("raw_thelook.order_items", "producing_tasks") == {"thelook_daily.validate"}
+    assert tasks("raw_thelook.order_items", "consuming_tasks") == {
+        "customer_segments_weekly.check_freshness",
+        "customer_segments_weekly.mart.customer_segments_model_build",
+    }
+    assert tasks("marts.customer_segments", "producing_tasks") == {
+        "customer_segments_weekly.mart.customer_segments_model_build"
+    }
+    assert tasks("marts.customer_clusters", "producing_tasks") == {"customer_segments_weekly.cluster_customers"}
+    for name in ("marts.electronics_kpis", "marts.store_sales_hourly", "marts.store_activity_daily"):
+        assert listed[name]["producing_tasks"], name
+
+    events = _api(base, f"/api/v2/assets/events?asset_id={listed[raw_vouchers]['id']}&order_by=timestamp")
+    partitions = sorted(event["extra"]["partition_date"] for event in events["asset_events"])
+    # (the scheduler may also have run the latest interval, which has no files: DAGs are created unpaused)
+    backfilled = [p for p in partitions if p in {day.isoformat() for day in DAYS}]
+    assert backfilled == [day.isoformat() for day in DAYS], f"one event per validated partition: {partitions}"
+    assert {event["source_task_id"] for event in events["asset_events"]} == {"validate"}
 
 
 def _seconds(timestamp: str) -> float:

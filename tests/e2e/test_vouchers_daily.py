@@ -67,7 +67,7 @@ def test_runs_are_idempotent_and_backfills_reproduce_history(
 
 
 def test_every_bad_row_is_recorded_with_file_row_and_rule(
-    elt: Callable[..., subprocess.CompletedProcess], landing: Path
+    elt: Callable[..., subprocess.CompletedProcess], elt_env: dict[str, str], landing: Path
 ) -> None:
     folder = landing / "vouchers" / "2024-01-01"
     folder.mkdir(parents=True)
@@ -99,3 +99,10 @@ def test_every_bad_row_is_recorded_with_file_row_and_rule(
         (f, 7, "first_order_before_last_order", "warn"),
         (f, 7, "last_order_before_timestamp", "warn"),
     ]
+    # the failed task's alert (the default channel, the log): the partition's exceptions per rule, with an example
+    log = (Path(elt_env["ELT_STATE_DIR"]) / "logs" / "runs" / "vouchers_daily" / "2024-01-01.log").read_text()
+    alerts = [line for line in log.splitlines() if "ALERT vouchers_daily 2024-01-01: task validate failed" in line]
+    assert len(alerts) == 1, log[-3000:]
+    assert "8 rows checked, 4 with errors, 2 with warnings" in alerts[0]
+    assert f"voucher_assignments.timestamp_is_timestamp, error: 1, 1 rows; e.g. {f}:3" in alerts[0]
+    assert "http://127.0.0.1:8501/quality?source=vouchers&date=2024-01-01" in alerts[0]
