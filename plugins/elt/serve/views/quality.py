@@ -1,0 +1,71 @@
+"""Data quality: failing values per source, table, rule and day, an example file and row of each, the latest runs."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from elt.serve import data
+from elt.serve.views.common import chart, empty_notice, pick_range
+
+
+def render() -> None:
+    """The page an operator opens first in the morning."""
+    st.title("Data quality")
+    span = data.quality_range()
+    if span is None:
+        empty_notice(
+            "`audit.dq_runs` (no validation has run)",
+            "a DAG run, e.g. `elt backfill vouchers_daily --start 2024-01-01 --end 2024-01-07`",
+        )
+        return
+    start, end = pick_range("Partition dates", span[0], span[1], 14, key="quality_range")
+    runs = data.latest_dq_runs(end)
+    failed = int((~runs["success"]).sum()) if not runs.empty else 0
+    per_day = data.exceptions_per_day(start, end)
+    cols = st.columns(4)
+    cols[0].metric("Tables validated", len(runs))
+    cols[1].metric("Latest runs failed", failed)
+    cols[2].metric("Errors (quarantined)", int(per_day.loc[per_day["severity"] == "error", "exceptions"].sum()))
+    cols[3].metric("Warnings", int(per_day.loc[per_day["severity"] == "warn", "exceptions"].sum()))
+
+    st.subheader("Exceptions per day and source")
+    if per_day.empty:
+        st.success(f"No failing value between {start} and {end}.")
+    else:
+        chart(
+            alt.Chart(per_day)
+            .mark_bar()
+            .encode(
+                x=alt.X("yearmonthdate(partition_date):O", title="partition date"),
+                y=alt.Y("sum(exceptions):Q", title="failing values"),
+                color=alt.Color("source:N"),
+                tooltip=["partition_date:T", "source:N", "table_name:N", "rule:N", "severity:N", "exceptions:Q"],
+            )
+            .properties(height=260)
+        )
+        st.subheader("Per table and rule")
+        checks = per_day.assign(check=per_day["source"] + " · " + per_day["table_name"] + " · " + per_day["rule"])
+        chart(
+            alt.Chart(checks)
+            .mark_rect()
+            .encode(
+                x=alt.X("yearmonthdate(partition_date):O", title="partition date"),
+                y=alt.Y("check:N", title=None, axis=alt.Axis(labelLimit=400)),
+                color=alt.Color("sum(exceptions):Q", scale=alt.Scale(scheme="orangered"), title="failing values"),
+                tooltip=["source:N", "table_name:N", "rule:N", "severity:N", "sum(exceptions):Q"],
+            )
+        )
+        st.subheader("An example of each rule (file and row)")
+        st.dataframe(data.exception_examples(start, end), hide_index=True)
+
+    st.subheader(f"Latest validation run of each table (up to {end})")
+    st.dataframe(
+        runs,
+        hide_index=True,
+        column_config={"success": st.column_config.CheckboxColumn("passed")},
+    )
+
+
+if __name__ == "__main__":
+    render()
