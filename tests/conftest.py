@@ -112,6 +112,28 @@ def module_warehouse(
     _drop_warehouse(pg_server, params)
 
 
+DEMO_START, DEMO_DAYS = date(2024, 1, 1), 1  # a Monday: the week's customer segments too
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(
+    pg_server: ServerParams,
+    bootstrapped_template: str,
+    dbt_forkserver: subprocess.Popen,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ServerParams]:
+    """A warehouse with every source's marts built from a generated day (elt.demo), once per test worker, for tests
+    that only read it (the dashboard's). The settings point at it only while it is built."""
+    from elt.demo import build_demo
+
+    tmp_path = tmp_path_factory.mktemp("demo_warehouse")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        params = _create_warehouse(pg_server, bootstrapped_template, monkeypatch, tmp_path)
+        build_demo(tmp_path / "landing", DEMO_START, DEMO_DAYS, dbt_runner(params, tmp_path, dbt_forkserver))
+    yield params
+    _drop_warehouse(pg_server, params)
+
+
 @pytest.fixture
 def register_source(warehouse_params: ServerParams, monkeypatch: pytest.MonkeyPatch) -> Callable[[Source], Source]:
     """Make a test-only source known for the test (get_source, load_partition) and create its raw schema and tables
@@ -249,6 +271,9 @@ SLOWEST_FILES = (
     "integration/test_dbt_concurrency.py",
     "integration/test_dbt_electronics.py",
     "integration/test_customer_segments.py",
+    # each builds the demo warehouse (every source's marts from a generated day) once on its worker
+    "e2e/test_dashboard_browser.py",
+    "integration/test_dashboard_pages.py",
 )
 
 
