@@ -1,8 +1,9 @@
 """Every source's marts for a few generated days, built in-process without Airflow (the dashboard's tests and bench).
 
-Each day runs what the sources' daily DAGs run (load, validate, their Python steps, dbt by tag: the sources' dbt steps
-together, one dbt call per step; dbt's data tests are left out, the DAGs' own tests check them), then the week's customer segmentation; dbt runs through `run_dbt`, a
-callable like the tests' dbt runner (`run_dbt(*args, vars=...)` returning a CompletedProcess).
+Each day runs what the sources' daily DAGs run (load, validate, their Python steps, dbt by tag: the sources' dbt
+steps together, one dbt call per step; dbt's data tests are left out, the DAGs' own tests check them), then the week's
+customer segmentation. dbt runs through `run_dbt`, a callable like the tests' dbt runner (`run_dbt(*args, vars=...)`
+returning a CompletedProcess).
 """
 
 from __future__ import annotations
