@@ -3,6 +3,8 @@ ranking with rank changes, top products."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import streamlit as st
 
@@ -22,22 +24,25 @@ def render() -> None:
             "`marts.electronics_sales_daily`", "`elt backfill electronics_daily --start 2024-01-01 --end 2024-01-07`"
         )
         return
-    kpis_and_brands()
-    start, end = pick_range("Sale dates", span[0], span[1], 90, key="electronics_range")
-    trends(start, end)
-    peak_hours(start, end)
-
-
-def kpis_and_brands() -> None:
-    """The as-of part: year to date, brands, products."""
     dates = data.electronics_as_of_dates()
+    left, middle, right = st.columns([2, 3, 2])
+    with middle:
+        start, end = pick_range("Sale dates (trends, peak hours)", span[0], span[1], 90, key="electronics_range")
     if not dates:
         st.info("No as-of marts (KPIs, rankings) yet: they come with each `electronics_daily` run.")
-        return
-    left, right = st.columns(2)
-    with left:
-        as_of = pick_date("As of", dates, key="electronics_as_of")
-    weeks = right.segmented_control("Window (weeks)", [4, 12, 24, 52], default=4, key="electronics_weeks") or 4
+    else:
+        with left:
+            as_of = pick_date("As of (KPIs, rankings)", dates, key="electronics_as_of")
+        weeks = right.segmented_control("Window (weeks)", [4, 12, 24, 52], default=4, key="electronics_weeks") or 4
+        year_to_date(as_of)
+    trends(start, end)
+    peak_hours(start, end)
+    if dates:
+        brands_and_products(as_of, weeks)
+
+
+def year_to_date(as_of: date) -> None:
+    """The year to date as of a date against the same period last year."""
     kpis = data.electronics_kpis(as_of)
     if not kpis.empty:
         row = kpis.iloc[0]
@@ -48,6 +53,10 @@ def kpis_and_brands() -> None:
         cols[1].metric("Same period last year", f"{last_year or 0:,.0f}")
         cols[2].metric("Orders to date", f"{int(row['orders_ytd']):,}")
         cols[3].metric("Average order value", f"{row['avg_order_value_ytd'] or 0:,.2f}")
+
+
+def brands_and_products(as_of: date, weeks: int) -> None:
+    """The brand ranking with its rank changes, and the top products, over a window ending at a date."""
     ranking = data.brand_ranking(as_of, weeks)
     st.subheader(f"Brand ranking, {weeks} weeks to {as_of}")
     if ranking.empty:
@@ -59,7 +68,7 @@ def kpis_and_brands() -> None:
             .mark_bar()
             .encode(
                 x=alt.X("revenue:Q"),
-                y=alt.Y("brand:N", sort=alt.EncodingSortField("rank"), title=None),
+                y=alt.Y("brand:N", sort=alt.EncodingSortField("rank"), title=None, axis=alt.Axis(labelOverlap=False)),
                 color=alt.Color(
                     "direction:N",
                     scale=alt.Scale(
@@ -91,7 +100,7 @@ def kpis_and_brands() -> None:
     st.dataframe(data.top_products(as_of, weeks), hide_index=True)
 
 
-def trends(start: object, end: object) -> None:
+def trends(start: date, end: date) -> None:
     """Daily and monthly revenue, orders and AOV."""
     metric = st.radio("Trend of", list(METRICS), format_func=METRICS.get, horizontal=True, key="electronics_metric")
     daily = data.electronics_daily(start, end)
@@ -120,7 +129,7 @@ def trends(start: object, end: object) -> None:
     )
 
 
-def peak_hours(start: object, end: object) -> None:
+def peak_hours(start: date, end: date) -> None:
     """Revenue per weekday and hour of the store's day."""
     hours = data.electronics_peak_hours(start, end)
     st.subheader("Peak hours (revenue per weekday and hour)")
