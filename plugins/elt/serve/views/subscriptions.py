@@ -25,6 +25,7 @@ def render() -> None:
     counts = activity.melt(
         "activity_date", ["new_stores", "reactivated_stores", "lost_stores"], var_name="kind", value_name="stores"
     )
+    counts["stores"] = counts["stores"].where(counts["kind"] != "lost_stores", -counts["stores"])  # lost below 0
     chart(
         alt.Chart(activity)
         .mark_area(opacity=0.25)
@@ -36,9 +37,14 @@ def render() -> None:
         .mark_bar()
         .encode(
             x=alt.X("activity_date:T", title=None),
-            y=alt.Y("stores:Q", title="stores"),
-            color=alt.Color("kind:N", scale=alt.Scale(range=["#2ca02c", "#1f77b4", "#d62728"]), title=None),
-            xOffset="kind:N",
+            y=alt.Y("stores:Q", title="stores (lost below 0)"),
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(
+                    domain=["new_stores", "reactivated_stores", "lost_stores"], range=["#2ca02c", "#1f77b4", "#d62728"]
+                ),
+                title=None,
+            ),
             tooltip=["activity_date:T", "kind:N", "stores:Q"],
         )
         .properties(height=220)
@@ -76,7 +82,7 @@ def render() -> None:
             .mark_bar()
             .encode(
                 x=alt.X("revenue:Q"),
-                y=alt.Y("branch_name:N", sort="-x", title=None),
+                y=alt.Y("branch_name:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False)),
                 color=alt.Color("completed_share:Q", scale=alt.Scale(scheme="greens"), title="completed share"),
                 tooltip=list(branches.columns),
             )

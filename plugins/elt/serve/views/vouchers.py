@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 
 import altair as alt
@@ -26,21 +27,28 @@ def render() -> None:
         "Segments", list(SEGMENT_TYPES), format_func=SEGMENT_TYPES.get, horizontal=True, key="vouchers_type"
     )
     heat = mart[mart["segment_type"] == segment_type]
+    order = sorted(heat["segment"].unique(), key=segment_start)
     st.subheader("Most-used voucher amount per country and segment")
     chart(
         alt.Chart(heat)
         .mark_rect()
         .encode(
-            x=alt.X("segment:N", title="segment", sort=None),
+            x=alt.X("segment:N", title="segment", sort=order, axis=alt.Axis(labelAngle=0, orient="top")),
             y=alt.Y("country_code:N", title=None),
             color=alt.Color("voucher_amount:Q", scale=alt.Scale(scheme="goldgreen"), title="amount"),
             tooltip=["country_code:N", "segment:N", "voucher_amount:Q", "assignments:Q", "segment_assignments:Q"],
         )
         + alt.Chart(heat)
-        .mark_text(fontSize=11)
-        .encode(x=alt.X("segment:N", sort=None), y="country_code:N", text=alt.Text("voucher_amount:Q", format=",.0f"))
-    )
+        .mark_text(fontSize=12)
+        .encode(x=alt.X("segment:N", sort=order), y="country_code:N", text=alt.Text("voucher_amount:Q", format=",.0f"))
+    ).properties(height=max(120, 32 * heat["country_code"].nunique()))
     lookup(mart["country_code"].drop_duplicates().sort_values().tolist(), as_of)
+
+
+def segment_start(segment: str) -> int:
+    """Where a segment such as '30-60', '180+' or '0' starts, to order segments by their bounds."""
+    digits = re.match(r"\d+", segment)
+    return int(digits.group()) if digits else 10**9
 
 
 def lookup(countries: list[str], as_of: object) -> None:
