@@ -29,7 +29,7 @@ def render() -> None:
     heat = mart[mart["segment_type"] == segment_type]
     order = sorted(heat["segment"].unique(), key=segment_start)
     st.subheader("Most-used voucher amount per country and segment")
-    chart(
+    cells = (
         alt.Chart(heat)
         .mark_rect()
         .encode(
@@ -38,10 +38,11 @@ def render() -> None:
             color=alt.Color("voucher_amount:Q", scale=alt.Scale(scheme="goldgreen"), title="amount"),
             tooltip=["country_code:N", "segment:N", "voucher_amount:Q", "assignments:Q", "segment_assignments:Q"],
         )
-        + alt.Chart(heat)
-        .mark_text(fontSize=12)
-        .encode(x=alt.X("segment:N", sort=order), y="country_code:N", text=alt.Text("voucher_amount:Q", format=",.0f"))
-    ).properties(height=max(120, 32 * heat["country_code"].nunique()))
+    )
+    labels = cells.mark_text(fontSize=12).encode(
+        text=alt.Text("voucher_amount:Q", format=",.0f"), color=alt.value("black")
+    )
+    chart((cells + labels).properties(height=max(180, 32 * heat["country_code"].nunique())))
     lookup(mart["country_code"].drop_duplicates().sort_values().tolist(), as_of)
 
 
