@@ -4,7 +4,8 @@ electronics store's full history (2.6M lines in one partition) then 90 daily run
 14-day backfill of every DAG run one partition at a time and 4 at a time (which must give the same warehouse),
 the XLSX and JSON readers on a store's day of orders (elt.bench_readers), a store's day of 200,000 orders through
 store_orders_daily, a subscriptions snapshot of 100,000 stores with 2,000,000 periods through subscriptions_daily,
-and the voucher lookup API (`elt api`) under a bounded loopback load: requests per second, p50 and p99 latency.
+the voucher lookup API (`elt api`) under a bounded loopback load: requests per second, p50 and p99 latency, and
+the dashboard's pages on every source's generated days with a year of electronics history: seconds per page.
 
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
 are measured side by side on the same machine state.
@@ -456,11 +457,68 @@ def bench_api(params: warehouse.ServerParams, tmp_path: Path, requests: int, cli
         raise SystemExit(f"the API answered other than 200 under load: {statuses}")
 
 
+DASHBOARD_START = date(2024, 1, 1)  # a Monday: the week's customer segments are built too
+DASHBOARD_GOAL_SECONDS = 2.0
+
+
+def bench_dashboard(params: warehouse.ServerParams, tmp_path: Path, electronics_rows: int, days: int) -> None:
+    """Every page of the dashboard rendered by Streamlit's AppTest (the server-side run a browser session makes,
+    queries and charts; not the browser's drawing) on `days` generated days of every source, the electronics store's
+    first file holding a year of history of `electronics_rows` lines (elt.demo builds the marts without Airflow).
+    Cold: the page's first run on empty caches (its queries run); warm: the same page again (cached per date)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from elt.demo import build_demo, dbt_subprocess
+    from elt.serve import dashboard_script
+    from elt.serve.dashboard import PAGES
+
+    target = params.database("warehouse_dashboard")
+    warehouse.bootstrap(target)
+    os.environ["ELT_WAREHOUSE_URL"], os.environ["ELT_LANDING_DIR"] = target.libpq_url(), str(tmp_path / "landing")
+    print(
+        f"\nbuilding every source's marts for {days} day(s) from {DASHBOARD_START}, a year of electronics history of "
+        f"{electronics_rows:,} lines (elt.demo) ...",
+        flush=True,
+    )
+    clock = time.perf_counter()
+    build_demo(tmp_path / "landing", DASHBOARD_START, days, dbt_subprocess(target, tmp_path / "dbt"), seed=1,
+               electronics_rows=electronics_rows)  # fmt: skip
+    with warehouse.connect(target) as conn:
+        lines = conn.execute("select count(*) from marts.electronics_order_lines").fetchone()[0]
+    print(f"  built in {time.perf_counter() - clock:.0f} s ({lines:,} electronics lines in the fact)", flush=True)
+    app = AppTest.from_file(str(dashboard_script()), default_timeout=120)
+    results = []
+    for name, title, _ in PAGES:
+        st.cache_data.clear()
+        app.switch_page(f"views/{name}.py")
+        cold = _time(app.run)
+        warm = _time(app.run)
+        if app.exception:
+            raise SystemExit(f"the dashboard's {title} page raised: {app.exception[0].value}")
+        results.append((title, cold, warm))
+    width = max(len(title) for title, _, _ in results)
+    print(f"dashboard pages (AppTest run; goal < {DASHBOARD_GOAL_SECONDS:.0f} s a page):")
+    for title, cold, warm in results:
+        verdict = "met" if cold < DASHBOARD_GOAL_SECONDS else "NOT met"
+        print(f"  {title:<{width}}  cold {cold:5.2f} s  warm {warm:5.2f} s  ({verdict})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["vouchers", "thelook", "electronics", "backfill", "readers", "store_orders", "subscriptions", "api"],
+        choices=[
+            "vouchers",
+            "thelook",
+            "electronics",
+            "backfill",
+            "readers",
+            "store_orders",
+            "subscriptions",
+            "api",
+            "dashboard",
+        ],  # fmt: skip
         help="run one part of the benchmark",
     )
     parser.add_argument("--backfill-days", type=int, default=14, help="days of the backfill benchmark (default 14)")
@@ -482,6 +540,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--periods", type=int, default=2_000_000, help="subscriptions: their periods (2,000,000)")
     parser.add_argument("--api-requests", type=int, default=2_000, help="api: requests in all (2,000)")
     parser.add_argument("--api-clients", type=int, default=8, help="api: concurrent clients (8)")
+    parser.add_argument(
+        "--dashboard-days", type=int, default=2, help="dashboard: generated days of every source (default 2)"
+    )
+    parser.add_argument(
+        "--dashboard-electronics-rows",
+        type=int,
+        default=2_633_521,
+        help="dashboard: lines of the electronics store's year of history (default 2,633,521, the real export's)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="elt-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -506,6 +573,8 @@ def main(argv: list[str] | None = None) -> int:
                 bench_backfill(params, tmp_path / "backfill", args.backfill_days, scale=0.01)
             if args.only in (None, "api"):
                 bench_api(params, tmp_path / "api", args.api_requests, args.api_clients)
+            if args.only in (None, "dashboard"):
+                bench_dashboard(params, tmp_path / "dashboard", args.dashboard_electronics_rows, args.dashboard_days)
         finally:
             localdb.stop(tmp_path / "pg")
     return 0

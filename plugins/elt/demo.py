@@ -92,13 +92,20 @@ def run_week(week_start: date, run_dbt: DbtRunner) -> None:
     cluster_customers(as_of)
 
 
-def build_demo(landing: Path, start: date, days: int, run_dbt: DbtRunner, seed: int = 42) -> None:
+def build_demo(
+    landing: Path, start: date, days: int, run_dbt: DbtRunner, seed: int = 42, electronics_rows: int | None = None
+) -> None:
     """Generate `days` days of every source from `start` (a Monday) into `landing` and build their marts in the
-    warehouse the settings name."""
+    warehouse the settings name; `electronics_rows` sets the lines of the electronics store's year of history (the
+    first day's file) instead of the sample's."""
     from elt.generate import generate
+    from elt.generate.electronics import file_path, write_electronics_history
 
     clock = time.monotonic()
     generate("all", landing, start, days, seed=seed)
+    if electronics_rows is not None:
+        history = file_path(landing, start)
+        write_electronics_history(history, start - timedelta(days=365), start, seed=seed, rows=electronics_rows)
     log.info("demo: generated %d day(s) in %.1f s", days, time.monotonic() - clock)
     for offset in range(days):
         clock = time.monotonic()
