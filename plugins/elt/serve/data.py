@@ -363,29 +363,33 @@ def quality_range() -> tuple[date, date] | None:
     return result.at[0, "first"], result.at[0, "last"]
 
 
+EXAMPLE_FIELDS = ["column_name", "source_file", "source_row", "bad_value", "message"]
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
 def exceptions_per_day(start: date, end: date) -> pd.DataFrame:
-    """Failing values per partition date, source, table, rule and severity in a range."""
+    """Failing values per partition date, source, table, rule and severity in a range, with one of them (its column,
+    file, row, value and message) as `example`: one pass over the exceptions, however many (any_value, no sort)."""
     return frame(
-        "select partition_date, source, table_name, rule, severity, count(*) as exceptions from audit.dq_exceptions"
-        " where partition_date between %(start)s and %(end)s group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4",
+        "select partition_date, source, table_name, rule, severity, count(*) as exceptions,"
+        " any_value(array[column_name, source_file, source_row::text, bad_value, message]) as example"
+        " from audit.dq_exceptions where partition_date between %(start)s and %(end)s"
+        " group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4",
         {"start": start, "end": end},
     )
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def exception_examples(start: date, end: date) -> pd.DataFrame:
-    """Per source, table and rule of a range: how many failing values, and the latest one's file, row and value."""
-    return frame(
-        "select source, table_name, rule, severity, exceptions, column_name, source_file, source_row, bad_value,"
-        " message from ("
-        "   select e.*, count(*) over w as exceptions,"
-        "       row_number() over (w order by partition_date desc, source_file, source_row) as n"
-        "   from audit.dq_exceptions e where partition_date between %(start)s and %(end)s"
-        "   window w as (partition by source, table_name, rule)"
-        " ) ranked where n = 1 order by exceptions desc, source, table_name, rule",
-        {"start": start, "end": end},
-    )
+def exception_examples(per_day: pd.DataFrame) -> pd.DataFrame:
+    """Per source, table and rule: the failing values of the range, and an example of its latest day."""
+    if per_day.empty:
+        return pd.DataFrame(columns=["source", "table_name", "rule", "severity", "exceptions", *EXAMPLE_FIELDS])
+    keys = ["source", "table_name", "rule", "severity"]
+    latest = per_day.sort_values("partition_date").groupby(keys, as_index=False).last()
+    examples = pd.DataFrame(latest["example"].tolist(), columns=EXAMPLE_FIELDS, index=latest.index)
+    examples["source_row"] = pd.to_numeric(examples["source_row"])
+    totals = per_day.groupby(keys, as_index=False)["exceptions"].sum()
+    result = totals.merge(pd.concat([latest[keys], examples], axis=1), on=keys)
+    return result.sort_values(["exceptions", *keys], ascending=[False, True, True, True, True], ignore_index=True)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

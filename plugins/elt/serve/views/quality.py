@@ -23,6 +23,7 @@ def render() -> None:
     runs = data.latest_dq_runs(end)
     failed = int((~runs["success"]).sum()) if not runs.empty else 0
     per_day = data.exceptions_per_day(start, end)
+    counts = per_day.drop(columns="example", errors="ignore")  # the charts' data: counts only
     cols = st.columns(4)
     cols[0].metric("Tables validated", len(runs))
     cols[1].metric("Latest runs failed", failed)
@@ -34,18 +35,18 @@ def render() -> None:
         st.success(f"No failing value between {start} and {end}.")
     else:
         chart(
-            alt.Chart(per_day)
+            alt.Chart(counts)
             .mark_bar()
             .encode(
                 x=alt.X("yearmonthdate(partition_date):O", title="partition date"),
                 y=alt.Y("sum(exceptions):Q", title="failing values"),
                 color=alt.Color("source:N"),
-                tooltip=["partition_date:T", "source:N", "table_name:N", "rule:N", "severity:N", "exceptions:Q"],
+                tooltip=["yearmonthdate(partition_date):T", "source:N", "sum(exceptions):Q"],
             )
             .properties(height=260)
         )
         st.subheader("Per table and rule")
-        checks = per_day.assign(check=per_day["source"] + " · " + per_day["table_name"] + " · " + per_day["rule"])
+        checks = counts.assign(check=counts["source"] + " · " + counts["table_name"] + " · " + counts["rule"])
         chart(
             alt.Chart(checks)
             .mark_rect()
@@ -57,7 +58,7 @@ def render() -> None:
             )
         )
         st.subheader("An example of each rule (file and row)")
-        st.dataframe(data.exception_examples(start, end), hide_index=True)
+        st.dataframe(data.exception_examples(per_day), hide_index=True)
 
     st.subheader(f"Latest validation run of each table (up to {end})")
     st.dataframe(
