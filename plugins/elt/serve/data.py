@@ -42,8 +42,19 @@ def _connection(conninfo: str) -> psycopg.Connection:
 
 
 def connection() -> psycopg.Connection:
-    """The dashboard's connection to the warehouse, as the analyst role."""
-    return _connection(analyst_params().conninfo())
+    """The dashboard's connection to the warehouse, as the analyst role; a page that cannot reach it says so."""
+    params = analyst_params()
+    try:
+        return _connection(params.conninfo())
+    except psycopg.OperationalError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        st.error(
+            f"The warehouse cannot be reached ({params.dbname} on {params.host}:{params.port} as {params.user}): "
+            f"{first_line}. Start it with `elt db start` (the embedded server) or check `ELT_WAREHOUSE_URL`.",
+            icon=":material/cloud_off:",
+        )
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers informed
 
 
 def frame(query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -307,6 +318,14 @@ def store_city_tiers(day: date) -> pd.DataFrame:
 def subscription_dates() -> list[date]:
     """The as_of_dates (snapshot days) of marts.store_activity_daily, latest first."""
     return _dates("select distinct as_of_date from marts.store_activity_daily order by 1 desc")
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def first_activity_date(as_of: date) -> date | None:
+    """The first day of marts.store_activity_daily at a snapshot."""
+    return scalar(
+        "select min(activity_date) from marts.store_activity_daily where as_of_date = %(as_of)s", {"as_of": as_of}
+    )
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

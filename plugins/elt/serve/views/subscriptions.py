@@ -19,7 +19,8 @@ def render() -> None:
         )
         return
     as_of = pick_date("Snapshot (as of)", dates, key="subs_as_of")
-    start, end = pick_range("Days", as_of.replace(year=as_of.year - 5), as_of, 180, key="subs_range")
+    first = data.first_activity_date(as_of) or as_of
+    start, end = pick_range("Days", min(first, as_of), as_of, 180, key="subs_range")
     activity = data.store_activity(as_of, start, end)
     st.subheader("Stores per day")
     counts = activity.melt(
