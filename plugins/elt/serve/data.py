@@ -382,16 +382,16 @@ def quality_range() -> tuple[date, date] | None:
     return result.at[0, "first"], result.at[0, "last"]
 
 
-EXAMPLE_FIELDS = ["column_name", "source_file", "source_row", "bad_value", "message"]
+EXAMPLE_FIELDS = ["source_file", "source_row", "column_name", "bad_value", "message"]
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def exceptions_per_day(start: date, end: date) -> pd.DataFrame:
-    """Failing values per partition date, source, table, rule and severity in a range, with one of them (its column,
-    file, row, value and message) as `example`: one pass over the exceptions, however many (any_value, no sort)."""
+    """Failing values per partition date, source, table, rule and severity in a range, with one of them (its file,
+    row, column, value and message) as `example`: one pass over the exceptions, however many (any_value, no sort)."""
     return frame(
         "select partition_date, source, table_name, rule, severity, count(*) as exceptions,"
-        " any_value(array[column_name, source_file, source_row::text, bad_value, message]) as example"
+        " any_value(array[source_file, source_row::text, column_name, bad_value, message]) as example"
         " from audit.dq_exceptions where partition_date between %(start)s and %(end)s"
         " group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4",
         {"start": start, "end": end},
