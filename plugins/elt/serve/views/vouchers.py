@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import altair as alt
 import streamlit as st
@@ -52,7 +52,7 @@ def segment_start(segment: str) -> int:
     return int(digits.group()) if digits else 10**9
 
 
-def lookup(countries: list[str], as_of: object) -> None:
+def lookup(countries: list[str], as_of: date) -> None:
     """The amount to send one customer: marts.most_used_voucher, as the voucher API answers."""
     st.subheader("Look up one customer")
     with st.form("voucher_lookup"):
