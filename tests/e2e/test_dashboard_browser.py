@@ -79,8 +79,8 @@ def test_every_page_renders_in_chromium(dashboard: str, screenshots: Path) -> No
                 charts = page.locator('[data-testid="stVegaLiteChart"]')
                 drawn = charts.locator("canvas, svg.marks")
                 page.wait_for_function(
-                    "n => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas,"
-                    " [data-testid=\"stVegaLiteChart\"] svg.marks').length >= n",
+                    'n => document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas,'
+                    ' [data-testid="stVegaLiteChart"] svg.marks\').length >= n',
                     arg=CHARTS[name],
                     timeout=30_000,
                 )

@@ -22,6 +22,7 @@ from elt.warehouse import ServerParams
 # the charts each page draws on the demo day
 CHARTS = {"quality": 2, "vouchers": 1, "customers": 4, "electronics": 4, "store_orders": 4, "subscriptions": 5}
 NAMES = [name for name, _, _ in PAGES]
+DEMO_START = date(2024, 1, 1)  # the demo warehouse's day (tests/conftest.py)
 
 
 def app_on(params: ServerParams, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -102,3 +103,15 @@ def test_the_voucher_lookup_answers_as_the_function(demo_app: AppTest, demo_ware
     assert f"segment {segment or '(none)'}" in answer
     if amount is not None:
         assert answer.startswith(f"Send {amount:,.0f}")
+
+
+def test_an_alerts_link_opens_its_source_and_day(demo_app: AppTest) -> None:
+    """The data-quality alerts link to `<dashboard>/quality?source=…&date=…` (elt.alerts)."""
+    demo_app.query_params["source"] = "vouchers"
+    demo_app.query_params["date"] = DEMO_START.isoformat()
+    app = demo_app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox(key="quality_source").value == "vouchers"
+    assert app.date_input(key="quality_range").value == (DEMO_START, DEMO_START)
+    examples = app.dataframe[0].value
+    assert set(examples["source"]) == {"vouchers"} and (examples["source_row"] > 0).all()

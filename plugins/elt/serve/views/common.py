@@ -25,9 +25,11 @@ def pick_date(label: str, dates: Sequence[date], key: str) -> date:
     return st.selectbox(label, dates, index=0, key=key, format_func=date.isoformat)
 
 
-def pick_range(label: str, first: date, last: date, days: int, key: str) -> tuple[date, date]:
-    """A date range inside [first, last], by default the `days` days up to `last`."""
-    default = (max(first, last - timedelta(days=days - 1)), last)
+def pick_range(
+    label: str, first: date, last: date, days: int, key: str, default: tuple[date, date] | None = None
+) -> tuple[date, date]:
+    """A date range inside [first, last], by default `default` or else the `days` days up to `last`."""
+    default = default or (max(first, last - timedelta(days=days - 1)), last)
     chosen = st.date_input(label, value=default, min_value=first, max_value=last, key=key)
     if isinstance(chosen, tuple) and len(chosen) == 2:
         return chosen[0], chosen[1]

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import streamlit as st
 
 from elt.serve import data
 from elt.serve.views.common import chart, empty_notice, pick_range
+
+ALL = "every source"
+
+
+def linked_date(first: date, last: date) -> tuple[date, date] | None:
+    """The day a link names (`?date=YYYY-MM-DD`, as the data-quality alerts link here), if it is one validated."""
+    try:
+        day = date.fromisoformat(st.query_params.get("date", ""))
+    except ValueError:
+        return None
+    return (day, day) if first <= day <= last else None
 
 
 def render() -> None:
@@ -19,10 +32,21 @@ def render() -> None:
             "a DAG run, e.g. `elt backfill vouchers_daily --start 2024-01-01 --end 2024-01-07`",
         )
         return
-    start, end = pick_range("Partition dates", span[0], span[1], 14, key="quality_range")
+    linked = linked_date(span[0], span[1])  # an alert's link: ?source=…&date=…
+    left, right = st.columns([3, 1])
+    with left:
+        start, end = pick_range("Partition dates", span[0], span[1], 14, key="quality_range", default=linked)
     runs = data.latest_dq_runs(end)
-    failed = int((~runs["success"]).sum()) if not runs.empty else 0
     per_day = data.exceptions_per_day(start, end)
+    sources = sorted(set(runs["source"]) | set(per_day["source"] if not per_day.empty else []))
+    wanted = st.query_params.get("source")
+    chosen = right.selectbox(
+        "Source", [ALL, *sources], index=sources.index(wanted) + 1 if wanted in sources else 0, key="quality_source"
+    )
+    if chosen != ALL:
+        runs = runs[runs["source"] == chosen]
+        per_day = per_day[per_day["source"] == chosen]
+    failed = int((~runs["success"]).sum()) if not runs.empty else 0
     counts = per_day.drop(columns="example", errors="ignore")  # the charts' data: counts only
     cols = st.columns(4)
     cols[0].metric("Tables validated", len(runs))
