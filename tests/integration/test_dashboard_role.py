@@ -3,7 +3,9 @@ Postgres; `elt dashboard` hands the dashboard that role, never the owner, and no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -71,3 +73,19 @@ def test_elt_dashboard_gets_the_analyst_role_through_its_environment(
     assert (params.user, params.password, params.dbname) == ("elt_analyst", "", warehouse_params.dbname)
     assert env["ELT_ANALYST_PASSWORD"] == "analyst-secret"
     assert "ELT_LOADER_PASSWORD" not in env and "AIRFLOW_CONN_WAREHOUSE" not in env
+
+
+def test_the_queries_name_marts_and_audit_only() -> None:
+    sql = " ".join(re.findall(r'"([^"]*)"', Path(data.__file__).read_text()))  # the string literals
+    assert set(re.findall(r"\b(?:from|join)\s+([a-z_]+)\.[a-z_]+", sql)) == {"marts", "audit"}
+    assert set(re.findall(r"\b([a-z_]+)\.[a-z_]+\(", sql)) == {"marts"}  # functions: most_used_voucher, …
+
+
+def test_a_restarted_server_costs_no_error(dashboard_conn: psycopg.Connection, warehouse_params: ServerParams) -> None:
+    with psycopg.connect(warehouse_params.conninfo(), autocommit=True) as admin:
+        admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where usename = 'elt_analyst'"
+            " and datname = current_database()"
+        )
+    assert data.scalar("select count(*) from audit.dq_runs") == 0
+    assert data.connection() is not dashboard_conn

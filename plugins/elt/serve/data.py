@@ -60,7 +60,11 @@ def connection() -> psycopg.Connection:
 def frame(query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     """The rows of `query` as a DataFrame; an empty one when its relation is not built yet."""
     try:
-        cursor = connection().execute(query, params or {})
+        try:
+            cursor = connection().execute(query, params or {})
+        except psycopg.OperationalError:  # the server went away (a restart): once more on a new connection
+            _connection.clear()
+            cursor = connection().execute(query, params or {})
     except psycopg.errors.UndefinedTable:
         return pd.DataFrame()
     columns = [column.name for column in cursor.description or []]
