@@ -66,8 +66,10 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_every_page_renders_in_chromium(dashboard: str, screenshots: Path) -> None:
+def test_every_page_renders_in_chromium(dashboard: str, screenshots: Path, record_property) -> None:
     from playwright.sync_api import sync_playwright
+
+    record_property("screenshots", str(screenshots))  # in the JUnit XML; `-rP` prints the paths below too
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
