@@ -68,7 +68,7 @@ def render() -> None:
         )
         .properties(height=280)
     )
-    left, right = st.columns(2)
+    left, right = st.columns([2, 3])
     with left:
         st.subheader("City sales tiers")
         tiers = data.store_city_tiers(day)
@@ -92,16 +92,22 @@ def render() -> None:
     with right:
         st.subheader("Top districts")
         districts = data.store_districts(day)
-        districts = districts.assign(where=districts["district_en"] + ", " + districts["city_en"].fillna("?"))
+        districts = districts.assign(
+            where=districts["district_en"]
+            + ", "
+            + districts["city_en"].fillna("?")
+            + " "
+            + districts["city_zh"].fillna("")
+        )
         chart(
             alt.Chart(districts.head(15))
             .mark_bar()
             .encode(
                 x=alt.X("revenue_rmb:Q", title="revenue (RMB)"),
-                y=alt.Y("where:N", sort="-x", title=None),
+                y=alt.Y("where:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=320)),
                 tooltip=["district_en:N", "city_en:N", "city_zh:N", "orders:Q", "revenue_rmb:Q"],
             )
-            .properties(height=260)
+            .properties(height=22 * min(len(districts), 15) + 20)
         )
     st.subheader("Cities")
     st.dataframe(cities, hide_index=True)
