@@ -244,9 +244,10 @@ def brand_ranking(as_of: date, window_weeks: int) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def top_products(as_of: date, window_weeks: int) -> pd.DataFrame:
-    """The best-selling products over a window ending at a date."""
+    """The best-selling products over a window ending at a date (19-digit ids as text: exact in the browser)."""
     return frame(
-        "select rank, product_id, brand, category_code, revenue, units, orders from marts.electronics_top_products"
+        "select rank, product_id::text as product_id, brand, category_code, revenue, units, orders"
+        " from marts.electronics_top_products"
         " where as_of_date = %(as_of)s and window_weeks = %(weeks)s order by rank limit 20",
         {"as_of": as_of, "weeks": window_weeks},
     )
