@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -66,7 +66,9 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_every_page_renders_in_chromium(dashboard: str, screenshots: Path, record_property) -> None:
+def test_every_page_renders_in_chromium(
+    dashboard: str, screenshots: Path, record_property: Callable[[str, object], None]
+) -> None:
     from playwright.sync_api import sync_playwright
 
     record_property("screenshots", str(screenshots))  # in the JUnit XML; `-rP` prints the paths below too
