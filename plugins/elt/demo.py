@@ -102,12 +102,11 @@ def run_week(week_start: date, run_dbt: DbtRunner) -> None:
 def build_demo(
     landing: Path, start: date, days: int, run_dbt: DbtRunner, seed: int = 42, electronics_rows: int | None = None
 ) -> None:
-    """Generate `days` days of every source from `start` (a Monday) into `landing` and build their marts in the
-    warehouse the settings name; `electronics_rows` sets the lines of the electronics store's year of history (the
-    first day's file) instead of the sample's."""
+    """Generate `days` days of every source from `start` into `landing`; build their marts in the warehouse."""
     from elt.generate import generate
     from elt.generate.electronics import file_path, write_electronics_history
 
+    # electronics_rows: the lines of the electronics store's year of history (the first file), not the sample's
     clock = time.monotonic()
     generate("all", landing, start, days, seed=seed)
     if electronics_rows is not None:

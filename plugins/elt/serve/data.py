@@ -392,8 +392,7 @@ EXAMPLE_FIELDS = ["source_file", "source_row", "column_name", "bad_value", "mess
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def exceptions_per_day(start: date, end: date) -> pd.DataFrame:
-    """Failing values per partition date, source, table, rule and severity in a range, with one of them (its file,
-    row, column, value and message) as `example`: one pass over the exceptions, however many (any_value, no sort)."""
+    """Failing values per day, source, table, rule and severity, with one as `example` (one pass, no sort)."""
     return frame(
         "select partition_date, source, table_name, rule, severity, count(*) as exceptions,"
         " any_value(array[source_file, source_row::text, column_name, bad_value, message]) as example"
