@@ -24,7 +24,7 @@ from elt.config import DBT_PROJECT_DIR, PROJECT_DIR
 from elt.load import load_partition
 from elt.quality import validate_table
 from elt.sources import SOURCES, Source, get_source
-from elt.warehouse import ServerParams
+from elt.warehouse import ServerParams, create_database
 
 # Hermetic tests: neither the shell's project settings nor the project's `.env` change what a test sees (a user's
 # ELECTRONICS_TIMEZONE would move sale hours, STORE_ORDERS_CITY_TIERS the city tiers; Airflow settings, its ports).
@@ -109,6 +109,54 @@ def module_warehouse(
         landing = tmp_path / "landing"
         landing.mkdir()
         yield ModuleWarehouse(params, landing, dbt_runner(params, tmp_path, dbt_forkserver))
+    _drop_warehouse(pg_server, params)
+
+
+DEMO_START, DEMO_DAYS = date(2024, 1, 1), 1  # a Monday: the week's customer segments too
+
+
+def _pg_tool(name: str) -> str:
+    """A client program of the bundled PostgreSQL (pg_dump, pg_restore), beside its psql."""
+    return str(Path(localdb.psql_path()).with_name(name))
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(
+    pg_server: ServerParams,
+    bootstrapped_template: str,
+    dbt_forkserver: subprocess.Popen,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ServerParams]:
+    """A warehouse with every source's marts built from a generated day (elt.demo), for tests that only read it (the
+    dashboard's). The first test worker to need it builds it and leaves a dump in the session's shared temp folder;
+    the others restore that dump (seconds, not a minute of builds on a shared CPU). The settings point at it only
+    while it is built."""
+    import fcntl
+
+    from elt.demo import build_demo
+
+    tmp_path = tmp_path_factory.mktemp("demo_warehouse")
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
+    dump = shared / "demo_warehouse.dump"
+    with (shared / "demo_warehouse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if dump.exists():
+            # under the builder's name: dbt wrote database-qualified names into function bodies
+            params = pg_server.database(dump.with_suffix(".dbname").read_text())
+            create_database(pg_server, params.dbname)
+            restore = [_pg_tool("pg_restore"), "--exit-on-error", "-d", params.libpq_url(), str(dump)]
+            subprocess.run(restore, check=True, capture_output=True)
+            warehouse.bootstrap(params)  # what a dump does not carry: the grants on the database itself
+        else:
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                params = _create_warehouse(pg_server, bootstrapped_template, monkeypatch, tmp_path)
+                build_demo(tmp_path / "landing", DEMO_START, DEMO_DAYS, dbt_runner(params, tmp_path, dbt_forkserver))
+            partial = dump.with_suffix(".partial")
+            subprocess.run([_pg_tool("pg_dump"), "-Fc", "-f", str(partial), params.libpq_url()], check=True)
+            dump.with_suffix(".dbname").write_text(params.dbname)
+            partial.rename(dump)
+    yield params
     _drop_warehouse(pg_server, params)
 
 
@@ -249,6 +297,9 @@ SLOWEST_FILES = (
     "integration/test_dbt_concurrency.py",
     "integration/test_dbt_electronics.py",
     "integration/test_customer_segments.py",
+    # each builds the demo warehouse (every source's marts from a generated day) once on its worker
+    "e2e/test_dashboard_browser.py",
+    "integration/test_dashboard_pages.py",
 )
 
 

@@ -4,7 +4,8 @@ electronics store's full history (2.6M lines in one partition) then 90 daily run
 14-day backfill of every DAG run one partition at a time and 4 at a time (which must give the same warehouse),
 the XLSX and JSON readers on a store's day of orders (elt.bench_readers), a store's day of 200,000 orders through
 store_orders_daily, a subscriptions snapshot of 100,000 stores with 2,000,000 periods through subscriptions_daily,
-and the voucher lookup API (`elt api`) under a bounded loopback load: requests per second, p50 and p99 latency.
+the voucher lookup API (`elt api`) under a bounded loopback load: requests per second, p50 and p99 latency, and
+the dashboard's pages on every source's generated days with a year of electronics history: seconds per page.
 
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
 are measured side by side on the same machine state.
@@ -456,11 +457,130 @@ def bench_api(params: warehouse.ServerParams, tmp_path: Path, requests: int, cli
         raise SystemExit(f"the API answered other than 200 under load: {statuses}")
 
 
+DASHBOARD_START = date(2024, 1, 1)  # a Monday: the week's customer segments are built too
+DASHBOARD_GOAL_SECONDS = 2.0
+
+
+def bench_dashboard(params: warehouse.ServerParams, tmp_path: Path, electronics_rows: int, days: int) -> None:
+    """Every page of the dashboard rendered by Streamlit's AppTest (the server-side run a browser session makes,
+    queries and charts; not the browser's drawing) on `days` generated days of every source, the electronics store's
+    first file holding a year of history of `electronics_rows` lines (elt.demo builds the marts without Airflow).
+    Cold: the page's first run on empty caches (its queries run); warm: the same page again (cached per date)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from elt.demo import build_demo, dbt_subprocess
+    from elt.serve import dashboard_script
+    from elt.serve.dashboard import PAGES
+
+    target = params.database("warehouse_dashboard")
+    warehouse.bootstrap(target)
+    os.environ["ELT_WAREHOUSE_URL"], os.environ["ELT_LANDING_DIR"] = target.libpq_url(), str(tmp_path / "landing")
+    print(
+        f"\nbuilding every source's marts for {days} day(s) from {DASHBOARD_START}, a year of electronics history of "
+        f"{electronics_rows:,} lines (elt.demo) ...",
+        flush=True,
+    )
+    clock = time.perf_counter()
+    build_demo(tmp_path / "landing", DASHBOARD_START, days, dbt_subprocess(target, tmp_path / "dbt"), seed=1,
+               electronics_rows=electronics_rows)  # fmt: skip
+    with warehouse.connect(target) as conn:
+        lines = conn.execute("select count(*) from marts.electronics_order_lines").fetchone()[0]
+    print(f"  built in {time.perf_counter() - clock:.0f} s ({lines:,} electronics lines in the fact)", flush=True)
+    app = AppTest.from_file(str(dashboard_script()), default_timeout=120)
+    results = []
+    for name, title, _ in PAGES:
+        st.cache_data.clear()
+        app.switch_page(f"views/{name}.py")
+        cold = _time(app.run)
+        warm = _time(app.run)
+        if app.exception:
+            raise SystemExit(f"the dashboard's {title} page raised: {app.exception[0].value}")
+        results.append((title, cold, warm))
+    browser = _dashboard_in_chromium(target, [(name, title) for name, title, _ in PAGES])
+    width = max(len(title) for title, _, _ in results)
+    print(f"dashboard pages (goal < {DASHBOARD_GOAL_SECONDS:.0f} s a page):")
+    for title, cold, warm in results:
+        verdict = "met" if cold < DASHBOARD_GOAL_SECONDS else "NOT met"
+        drawn = f"  in Chromium {browser[title]:5.2f} s" if title in browser else ""
+        print(f"  {title:<{width}}  AppTest cold {cold:5.2f} s  warm {warm:5.2f} s  ({verdict}){drawn}")
+
+
+# every chart of the page drawn (each page has one at least) and the script run over
+DRAWN_JS = """() => {
+    const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]');
+    const drawn = document.querySelectorAll(
+        '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks');
+    return charts.length > 0 && drawn.length === charts.length
+        && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
+def _dashboard_in_chromium(target: warehouse.ServerParams, pages: list[tuple[str, str]]) -> dict[str, float]:
+    """Seconds from navigation to every chart drawn, per page, with `elt dashboard` in its own process and headless
+    Chromium (Debian's /usr/bin/chromium) through Playwright; {} without Chromium. Each page is opened twice, the
+    second time measured (the server's caches warm, as for the second user of the morning)."""
+    import socket
+
+    import httpx
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        print("no /usr/bin/chromium: the pages are not timed in a browser (apt-get install -y chromium)")
+        return {}
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "ELT_WAREHOUSE_URL": target.libpq_url()}
+    server = subprocess.Popen([ELT, "dashboard", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    drawn = DRAWN_JS
+    seconds: dict[str, float] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/_stcore/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("elt dashboard did not start")
+            time.sleep(0.2)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            for index, (name, title) in enumerate(pages):
+                for _ in range(2):
+                    clock = time.perf_counter()
+                    page.goto(f"{base}/{'' if index == 0 else name}")
+                    page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+                    page.wait_for_function(drawn, timeout=60_000)
+                    seconds[title] = time.perf_counter() - clock
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["vouchers", "thelook", "electronics", "backfill", "readers", "store_orders", "subscriptions", "api"],
+        choices=[
+            "vouchers",
+            "thelook",
+            "electronics",
+            "backfill",
+            "readers",
+            "store_orders",
+            "subscriptions",
+            "api",
+            "dashboard",
+        ],  # fmt: skip
         help="run one part of the benchmark",
     )
     parser.add_argument("--backfill-days", type=int, default=14, help="days of the backfill benchmark (default 14)")
@@ -482,6 +602,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--periods", type=int, default=2_000_000, help="subscriptions: their periods (2,000,000)")
     parser.add_argument("--api-requests", type=int, default=2_000, help="api: requests in all (2,000)")
     parser.add_argument("--api-clients", type=int, default=8, help="api: concurrent clients (8)")
+    parser.add_argument(
+        "--dashboard-days", type=int, default=2, help="dashboard: generated days of every source (default 2)"
+    )
+    parser.add_argument(
+        "--dashboard-electronics-rows",
+        type=int,
+        default=2_633_521,
+        help="dashboard: lines of the electronics store's year of history (default 2,633,521, the real export's)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="elt-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -506,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
                 bench_backfill(params, tmp_path / "backfill", args.backfill_days, scale=0.01)
             if args.only in (None, "api"):
                 bench_api(params, tmp_path / "api", args.api_requests, args.api_clients)
+            if args.only in (None, "dashboard"):
+                bench_dashboard(params, tmp_path / "dashboard", args.dashboard_electronics_rows, args.dashboard_days)
         finally:
             localdb.stop(tmp_path / "pg")
     return 0

@@ -23,6 +23,7 @@ EPILOG = """examples:
   elt report --date 2024-01-07                  what the marts and exceptions hold
   elt airflow                                   the Airflow UI on http://localhost:8080
   elt api                                       the voucher lookup API on http://127.0.0.1:8000 (docs: /docs)
+  elt dashboard                                 the marts' dashboard on http://127.0.0.1:8501
 """
 
 
@@ -179,6 +180,44 @@ def cmd_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def dashboard_command(host: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """`streamlit run` of the dashboard (headless, no usage statistics) and its environment: the warehouse as the
+    analyst role, its password in the environment (never on the command line), no other role's secrets."""
+    from dataclasses import replace
+
+    from elt import warehouse
+    from elt.serve import dashboard_script
+
+    params = warehouse.role_params(warehouse.ANALYST)
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"AIRFLOW_CONN_WAREHOUSE", *warehouse.ROLE_PASSWORD_SETTINGS.values()}
+    }
+    env |= {
+        "ELT_ENV_FILE": os.devnull,  # the settings are these, not the owner's in .env
+        "ELT_WAREHOUSE_URL": replace(params, password="").libpq_url(),
+        warehouse.ROLE_PASSWORD_SETTINGS[warehouse.ANALYST]: params.password or "",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(dashboard_script()),
+        "--server.headless=true", f"--server.address={host}", f"--server.port={port}",
+        "--browser.gatherUsageStats=false", "--server.fileWatcherType=none", "--client.toolbarMode=viewer",
+    ]  # fmt: skip
+    return command, env
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    command, env = dashboard_command(args.host, args.port)
+    print(
+        f"Dashboard on http://{args.host}:{args.port}  (reading marts and audit as elt_analyst, read-only);"
+        " stop with Ctrl-C",
+        flush=True,
+    )
+    os.execve(sys.executable, command, env)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="elt", description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -242,6 +281,11 @@ def parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     api.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     api.set_defaults(func=cmd_api)
+
+    dash = sub.add_parser("dashboard", help="serve the marts' dashboard (read-only, as the analyst role)")
+    dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    dash.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    dash.set_defaults(func=cmd_dashboard)
     return top
 
 

@@ -43,7 +43,7 @@ AIRFLOW_SERVICES = (
     "airflow-triggerer",
     "airflow-worker",
 )
-SERVICES = ("check-secrets", "postgres", "redis", *AIRFLOW_SERVICES)
+SERVICES = ("check-secrets", "postgres", "redis", *AIRFLOW_SERVICES, "dashboard")
 # A compose interpolation `${VAR...}`; `$${VAR}` is an escaped shell variable, not one of compose's.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
 INTERPOLATION_WHOLE = re.compile(r"(?<!\$)\$\{[^}]*\}")
@@ -135,6 +135,22 @@ def test_start_order_and_healthchecks(compose: dict) -> None:
             assert depends["airflow-init"]["condition"] == "service_completed_successfully"
     assert services["airflow-apiserver"]["ports"] == ["8080:8080"]
     assert "airflow db migrate" in services["airflow-init"]["command"][1]
+
+
+def test_the_dashboard_reads_as_the_analyst_only(compose: dict, common_env: dict) -> None:
+    dashboard = compose["services"]["dashboard"]
+    assert dashboard["image"] == compose["x-airflow-common"]["image"]  # the same image as Airflow's services
+    assert [*dashboard["entrypoint"], *dashboard["command"]] == [
+        "python", "-m", "elt.cli", "dashboard", "--host", "0.0.0.0", "--port", "8501",
+    ]  # fmt: skip
+    env = dashboard["environment"]
+    params = connection.from_libpq(env["ELT_WAREHOUSE_URL"])
+    assert (params.user, params.password, params.host, params.dbname) == ("elt_analyst", "", "postgres", "warehouse")
+    assert env["ELT_ANALYST_PASSWORD"].startswith("${ELT_ANALYST_PASSWORD:?")
+    assert not {key for key in env if "PASSWORD" in key or key.startswith("AIRFLOW_CONN")} - {"ELT_ANALYST_PASSWORD"}
+    assert not set(common_env) & set(env) - {"PYTHONPATH", "DO_NOT_TRACK"}
+    assert dashboard["ports"] == ["127.0.0.1:${DASHBOARD_HOST_PORT:-8501}:8501"]
+    assert dashboard["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
 
 
 def test_no_literal_secrets(compose: dict, common_env: dict) -> None:
