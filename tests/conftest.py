@@ -142,8 +142,7 @@ def demo_warehouse(
     with (shared / "demo_warehouse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if dump.exists():
-            # under the builder's name: dbt wrote database-qualified names into function bodies
-            params = pg_server.database(dump.with_suffix(".dbname").read_text())
+            params = pg_server.database(f"demo_{uuid.uuid4().hex[:12]}")
             create_database(pg_server, params.dbname)
             restore = [_pg_tool("pg_restore"), "--exit-on-error", "-d", params.libpq_url(), str(dump)]
             subprocess.run(restore, check=True, capture_output=True)
@@ -154,7 +153,6 @@ def demo_warehouse(
                 build_demo(tmp_path / "landing", DEMO_START, DEMO_DAYS, dbt_runner(params, tmp_path, dbt_forkserver))
             partial = dump.with_suffix(".partial")
             subprocess.run([_pg_tool("pg_dump"), "-Fc", "-f", str(partial), params.libpq_url()], check=True)
-            dump.with_suffix(".dbname").write_text(params.dbname)
             partial.rename(dump)
     yield params
     _drop_warehouse(pg_server, params)

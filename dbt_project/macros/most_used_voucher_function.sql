@@ -19,8 +19,9 @@
     staging; EXECUTE is revoked from PUBLIC and granted to elt_analyst when that role exists.
 #}
 {% macro create_most_used_voucher_function() -%}
-    {%- set mart = this -%}
-    {%- set segments = ref('voucher_segments') -%}
+    {#- no database name in the bodies: they are stored text, and must survive a renamed or restored database -#}
+    {%- set mart = this.include(database=False) -%}
+    {%- set segments = ref('voucher_segments').include(database=False) -%}
     {%- set function = mart.schema ~ '.most_used_voucher' -%}
     {%- set signature = function ~ '(text, timestamp, integer, text, date)' -%}
     {%- set segment_function = mart.schema ~ '.voucher_segment' -%}

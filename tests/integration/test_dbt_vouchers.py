@@ -339,6 +339,19 @@ def test_voucher_marts(warehouse_params: ServerParams, run_dbt: Callable[..., su
                 conn.execute("select count(*) from staging.voucher_segments")
                 raise AssertionError("elt_analyst should not read staging")
 
+    # The functions name no database in their stored bodies: a copy under another name (a restored dump, a renamed
+    # database) answers the same.
+    copy = warehouse_params.database(f"{warehouse_params.dbname}_copy")
+    with psycopg.connect(warehouse_params.database("postgres").libpq_url(), autocommit=True) as admin:
+        admin.execute(f'create database "{copy.dbname}" template "{warehouse_params.dbname}"')
+        try:
+            with psycopg.connect(copy.libpq_url()) as copied:
+                assert (
+                    most_used_voucher(copied, "Peru", "2018-06-20 08:00", 5, "frequent_segment", "2018-07-22") == 2640
+                )
+        finally:
+            admin.execute(f'drop database "{copy.dbname}" with (force)')
+
 
 def test_missing_run_date_is_a_clear_error(run_dbt: Callable[..., subprocess.CompletedProcess]) -> None:
     result = run_dbt("run", "--select", "tag:vouchers")
