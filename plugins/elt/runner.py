@@ -265,9 +265,18 @@ def main() -> None:
             except Exception:
                 log.exception("could not execute %s %s", dag_id, run_id)
                 fail_run(dag_id, run_id)
+    _stop_listeners()
     # every run is committed and its log closed: skip the interpreter's teardown (seconds of dbt and GX clean-up)
     sys.stdout.flush(), sys.stderr.flush()
     os._exit(0)
+
+
+def _stop_listeners() -> None:
+    """Tell Airflow's listeners this process stops, as the scheduler does: OpenLineage sends DAG-run events from a
+    process pool, whose processes would otherwise wait forever after the worker is gone (one per backfill)."""
+    from airflow.listeners.listener import get_listener_manager
+
+    get_listener_manager().hook.before_stopping(component=sys.modules[__name__])
 
 
 if __name__ == "__main__":

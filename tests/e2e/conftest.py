@@ -69,9 +69,26 @@ def elt(elt_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess]:
 
     def run(*args: str) -> subprocess.CompletedProcess:
         command = [str(Path(sys.executable).parent / "elt"), *args]
-        return subprocess.run(command, env=elt_env, capture_output=True, text=True, timeout=900)
+        result = subprocess.run(command, env=elt_env, capture_output=True, text=True, timeout=900)
+        left = runner_processes(elt_env["ELT_STATE_DIR"])
+        assert not left, f"`elt {' '.join(args)}` left worker processes behind: {left}"
+        return result
 
     return run
+
+
+def runner_processes(state_dir: str) -> list[int]:
+    """Processes of `elt-runner` (or forked from one) working for the state folder `state_dir`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except (OSError, ValueError):  # not a process, or gone meanwhile
+            continue
+        if b"elt-runner" in cmdline and f"ELT_STATE_DIR={state_dir}".encode() in environ:
+            found.append(int(proc.name))
+    return found
 
 
 @pytest.fixture
