@@ -162,7 +162,28 @@ def cmd_airflow(args: argparse.Namespace) -> int:
         "  Stop with Ctrl-C.",
         flush=True,
     )
-    os.execv(airflow, [airflow, "standalone"])
+    return _run_until_stopped([airflow, "standalone"])
+
+
+def _run_until_stopped(command: list[str]) -> int:
+    """Run `command` until it ends; a SIGTERM or SIGHUP to this process stops it as Ctrl-C does. (`airflow
+    standalone` stops its scheduler, triggerer and dag-processor on Ctrl-C only: killed otherwise, it leaves
+    them running, tasks and all.)"""
+    import signal
+    import subprocess
+
+    process = subprocess.Popen(command)
+
+    def stop(signum: int, frame: object) -> None:
+        process.send_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached the whole process group, Airflow too: wait for it to stop
+            continue
 
 
 def cmd_api(args: argparse.Namespace) -> int:

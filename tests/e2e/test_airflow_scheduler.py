@@ -78,17 +78,32 @@ def airflow_ui(elt_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
         _wait(lambda: _api(base, "/api/v2/monitor/health")["scheduler"]["status"] == "healthy", 180, "the scheduler")
         yield base
     finally:
-        for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                process.wait(grace)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        # stopped as a service manager or `kill` stops it: a SIGTERM to `elt airflow` alone
+        process.terminate()
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            pass
+        left = _group_processes(process.pid)
+        if left:
+            os.killpg(process.pid, signal.SIGKILL)
         log.close()
+        assert not left, f"`elt airflow` stopped by SIGTERM left processes running: {left}"
+
+
+def _group_processes(group: int) -> list[str]:
+    """The command lines of the processes still in process group `group`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, pgrp, ...
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(cmdline[:120])
+    return found
 
 
 def test_cli_and_rest_backfills_load_every_partition_exactly_once(
