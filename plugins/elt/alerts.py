@@ -110,14 +110,7 @@ def quality_url(source: str | None = None, partition_date: date | None = None) -
 
 def threshold(name: str) -> int:
     """A row-count threshold setting (`ELT_ALERT_ERRORS_THRESHOLD`, `ELT_ALERT_WARNINGS_THRESHOLD`); default 0."""
-    text = config.setting(name, "0") or "0"
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number of rows, got {text!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {text!r}")
-    return value
+    return config.int_setting(name, 0, minimum=0)
 
 
 def above_thresholds(summary: Summary) -> bool:

@@ -25,6 +25,18 @@ def setting(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def int_setting(name: str, default: int, minimum: int) -> int:
+    """A whole-number setting of at least `minimum`, or its default; a clear error for anything else."""
+    text = setting(name, str(default)) or str(default)
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {text!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {text!r}")
+    return value
+
+
 def project_path(name: str, default: str) -> Path:
     """A directory setting; relative values are taken from the project folder."""
     path = Path(setting(name, default) or default)

@@ -70,14 +70,7 @@ class TierResult:
 
 def tiers_setting() -> int:
     """The number of tiers, STORE_ORDERS_CITY_TIERS (default 5)."""
-    text = config.setting(TIERS_SETTING, str(DEFAULT_TIERS)) or str(DEFAULT_TIERS)
-    try:
-        n = int(text)
-    except ValueError:
-        raise ValueError(f"{TIERS_SETTING} is not a whole number: {text!r}") from None
-    if n < 1:
-        raise ValueError(f"{TIERS_SETTING} must be at least 1, got {n}")
-    return n
+    return config.int_setting(TIERS_SETTING, DEFAULT_TIERS, minimum=1)
 
 
 def natural_breaks_tiers(values: Sequence[float], n: int) -> list[int]:
