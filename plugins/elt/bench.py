@@ -375,13 +375,13 @@ def bench_api(params: warehouse.ServerParams, tmp_path: Path, requests: int, cli
     """`elt api` (its own process, as users run it) against the vouchers mart of a generated day, queried on the
     loopback by `clients` threads with an HTTP client each, `requests` requests in all; every answer must be a 200."""
     import random
-    import socket
     import threading
 
     import httpx
     import psycopg
 
     from elt.generate import generate
+    from elt.serve.running import serving
 
     landing = tmp_path / "landing"
     generate("vouchers", landing, DAY, 1, seed=1, rows_per_day=20_000)
@@ -400,21 +400,7 @@ def bench_api(params: warehouse.ServerParams, tmp_path: Path, requests: int, cli
         }
         for _ in range(requests)
     ]
-    with socket.socket() as probe:  # a free loopback port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([ELT, "api", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/openapi.json").raise_for_status()
-                break
-            except httpx.TransportError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("elt api did not start") from None
-                time.sleep(0.1)
+    with serving("api", "/openapi.json", env, seconds=30) as base:
         with httpx.Client(base_url=base) as warm:  # the pool's connections and the first imports
             for query in queries[:20]:
                 warm.get("/vouchers/most-used", params=query)
@@ -444,9 +430,6 @@ def bench_api(params: warehouse.ServerParams, tmp_path: Path, requests: int, cli
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - clock
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     latencies.sort()
     p50, p99 = (latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 for q in (0.50, 0.99))
     print(
@@ -520,9 +503,7 @@ def _dashboard_in_chromium(target: warehouse.ServerParams, pages: list[tuple[str
     """Seconds from navigation to every chart drawn, per page, with `elt dashboard` in its own process and headless
     Chromium (Debian's /usr/bin/chromium) through Playwright; {} without Chromium. Each page is opened twice, the
     second time measured (the server's caches warm, as for the second user of the morning)."""
-    import socket
-
-    import httpx
+    from elt.serve.running import serving
 
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
@@ -530,25 +511,10 @@ def _dashboard_in_chromium(target: warehouse.ServerParams, pages: list[tuple[str
         return {}
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     env = {**os.environ, "ELT_WAREHOUSE_URL": target.libpq_url()}
-    server = subprocess.Popen([ELT, "dashboard", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     drawn = DRAWN_JS
     seconds: dict[str, float] = {}
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("elt dashboard did not start")
-            time.sleep(0.2)
+    with serving("dashboard", "/_stcore/health", env) as base:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
@@ -560,9 +526,6 @@ def _dashboard_in_chromium(target: warehouse.ServerParams, pages: list[tuple[str
                     page.wait_for_function(drawn, timeout=60_000)
                     seconds[title] = time.perf_counter() - clock
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return seconds
 
 

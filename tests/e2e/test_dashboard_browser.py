@@ -5,21 +5,16 @@ artifacts folder (`$ELT_TEST_ARTIFACTS`, else the pytest base temp folder): `<ar
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from elt.serve.dashboard import PAGES
+from elt.serve.running import serving
 from elt.warehouse import ServerParams
 
 CHROMIUM = Path("/usr/bin/chromium")
-ELT = str(Path(sys.executable).parent / "elt")
 CHARTS = {"quality": 2, "vouchers": 1, "customers": 4, "electronics": 4, "store_orders": 4, "subscriptions": 5}
 
 pytestmark = pytest.mark.skipif(
@@ -27,35 +22,17 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def dashboard(demo_warehouse: ServerParams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`elt dashboard` on a free loopback port against the demo warehouse; its base URL once it answers."""
-    port = free_port()
     log = tmp_path_factory.mktemp("dashboard") / "elt-dashboard.log"
     env = {**os.environ, "ELT_WAREHOUSE_URL": demo_warehouse.libpq_url()}
     with log.open("w") as out:
-        server = subprocess.Popen([ELT, "dashboard", "--port", str(port)], env=env, stdout=out, stderr=out)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        try:
+            with serving("dashboard", "/_stcore/health", env, output=out) as base:
+                yield base
+        except RuntimeError as error:
+            raise AssertionError(f"{error}\n{log.read_text()}") from None
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from test_dbt_vouchers import DBT, F20, F21, build, insert_partition
 
 from elt import warehouse
 from elt.serve.api import create_app
+from elt.serve.running import serving
 from elt.warehouse import ServerParams
 
 pytestmark = pytest.mark.skipif(not DBT.exists(), reason="dbt is not installed in the project's venv")
@@ -257,31 +258,15 @@ def test_api_role_reads_marts_only(marts: ServerParams) -> None:
 
 
 def test_elt_api_command_serves_it(marts: ServerParams) -> None:
-    with socket.socket() as probe:  # a free port (the command binds it itself)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [str(Path(sys.executable).parent / "elt"), "api", "--port", str(port)]
     env = {**os.environ, "ELT_WAREHOUSE_URL": marts.libpq_url()}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stdout.read()
-            try:
-                response = httpx.get(
-                    f"http://127.0.0.1:{port}/vouchers/most-used",
-                    params={"country_code": "Peru", "total_orders": 38, "segment_type": "frequent_segment"},
-                )
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "elt api did not answer within 30 s"
-                time.sleep(0.1)
-        assert response.json() == {
-            "voucher_amount": 3000, "segment": "37+", "segment_type": "frequent_segment", "as_of_date": LATEST
-        }  # fmt: skip
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with serving("api", "/openapi.json", env, seconds=30) as base:
+        response = httpx.get(
+            f"{base}/vouchers/most-used",
+            params={"country_code": "Peru", "total_orders": 38, "segment_type": "frequent_segment"},
+        )
+    assert response.json() == {
+        "voucher_amount": 3000, "segment": "37+", "segment_type": "frequent_segment", "as_of_date": LATEST
+    }  # fmt: skip
 
 
 MOUNT_PROBE = r"""

@@ -1,0 +1,49 @@
+"""`elt api` or `elt dashboard` in a process of its own on a free loopback port, for the tests and the bench."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+ELT = str(Path(sys.executable).parent / "elt")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (the command binds it itself)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(
+    command: str, ready_path: str, env: dict[str, str], output: IO | int = subprocess.DEVNULL, seconds: float = 60
+) -> Iterator[str]:
+    """`elt COMMAND --port P` until the `with` ends; its base URL once `ready_path` answers 200. A command that exits
+    or does not answer within `seconds` raises RuntimeError."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([ELT, command, "--port", str(port)], env=env, stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                if httpx.get(f"{base}{ready_path}", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"`elt {command}` did not answer on {base}{ready_path} within {seconds:.0f} s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
