@@ -7,6 +7,11 @@ store_orders_daily, a subscriptions snapshot of 100,000 stores with 2,000,000 pe
 the voucher lookup API (`elt api`) under a bounded loopback load: requests per second, p50 and p99 latency, and
 the dashboard's pages on every source's generated days with a year of electronics history: seconds per page.
 
+Also: DuckDB computing the same voucher mart from the same file (the compute floor), a vouchers_daily run under the
+scheduler (`elt airflow`), 90 daily voucher runs (is the 90th as fast as the first?), and each table's validation
+against one SQL pass evaluating its rules. It ends with one table of every measure against issue 15's goals, each
+timed run's task shares under it, and the results saved as JSON, compared with the previous results file.
+
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
 are measured side by side on the same machine state.
 """
@@ -25,11 +30,23 @@ from pathlib import Path
 
 from psycopg import sql
 
-from elt import bench_report, config, connection, load, localdb, runner, warehouse
+from elt import bench_report, config, load, localdb, warehouse
 from elt.bench_readers import bench_readers
-from elt.bench_report import Measure, Results, RunTimes, TaskTime
+from elt.bench_report import Measure, Results
+from elt.bench_runs import (
+    FLAT_GOAL,
+    airflow_params,
+    dag_env,
+    not_measured,
+    run_series,
+    time_dag_run,
+    time_of,
+    validation_measures,
+    whole_run,
+)
 from elt.checksums import checksums
 from elt.generate.vouchers import COLUMNS, write_voucher_file
+from elt.serve.running import ELT
 from elt.sources import SOURCES, get_source
 
 DAY = date(2024, 1, 1)
@@ -37,7 +54,6 @@ BACKFILL_START = date(2024, 1, 1)  # a Monday: 14 days are two weeks of customer
 THELOOK_DAY, THELOOK_WEEK = date(2024, 1, 7), date(2024, 1, 1)
 STORE_DAY = date(2024, 3, 15)
 SUBSCRIPTIONS_DAY = date(2024, 6, 30)
-ELT = str(Path(sys.executable).parent / "elt")
 
 # the goals of issue 15: whole runs in seconds (the daily DAGs' at half their own issues' limits), ratios
 GOALS = {
@@ -49,14 +65,6 @@ GOALS = {
     "subscriptions_daily": 60.0,
 }
 LOADER_GOAL = 0.8  # the loader's speed over psql \copy's, into a plain text table
-VALIDATION_GOAL = 2.0  # validation's seconds / one SQL pass evaluating all of a table's rules
-FLAT_GOAL = 1.2  # the last daily run of a history / the first
-
-
-def _time(action) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
 
 
 LINEAGE_DEFAULTS = (
@@ -91,8 +99,8 @@ def bench_copy(
             with warehouse.connect(params, autocommit=True) as conn:
                 conn.execute(f"truncate public.copy_{kind}")
             command = f"\\copy public.copy_{kind} ({names}) from '{path}' with (format csv, header true)"
-            times[kind].append(_time(lambda command=command: subprocess.run([*psql, command], check=True)))
-        times["loader"].append(_time(lambda: load.load_partition(source, day, landing, params)))
+            times[kind].append(time_of(lambda command=command: subprocess.run([*psql, command], check=True)))
+        times["loader"].append(time_of(lambda: load.load_partition(source, day, landing, params)))
         print(
             f"  run {attempt}: psql \\copy {times['plain'][-1]:.2f} s, into the raw table's shape "
             f"{times['lineage'][-1]:.2f} s, loader {times['loader'][-1]:.2f} s",
@@ -110,31 +118,6 @@ def bench_copy(
         )
     assert loaded == rows, f"loader loaded {loaded} rows, expected {rows}"
     return {kind: statistics.median(values) for kind, values in times.items()}
-
-
-def dag_env(
-    params: warehouse.ServerParams, dbname: str, landing: Path, state: Path
-) -> tuple[warehouse.ServerParams, dict[str, str]]:
-    """A new warehouse database `dbname` on the benchmark's server, with an Airflow metadata database of its own,
-    and the environment of `elt` against them; Airflow's metadata is prepared outside any timing."""
-    airflow_db = params.database(f"airflow_{dbname}")
-    params = params.database(dbname)
-    warehouse.bootstrap(params)
-    warehouse.create_database(airflow_db, airflow_db.dbname)
-    env = {
-        **os.environ,
-        "ELT_WAREHOUSE_URL": params.libpq_url(),
-        "ELT_LANDING_DIR": str(landing),
-        "ELT_STATE_DIR": str(state),
-        "AIRFLOW_HOME": str(state / "airflow"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_db.sqlalchemy_url(),
-    }
-    env.pop("AIRFLOW_CONN_WAREHOUSE", None)
-    subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL
-    )
-    runner.mark_migrated(env)
-    return params, env
 
 
 def bench_backfill(params: warehouse.ServerParams, tmp_path: Path, days: int, scale: float, results: Results) -> None:
@@ -185,114 +168,6 @@ def bench_backfill(params: warehouse.ServerParams, tmp_path: Path, days: int, sc
         raise SystemExit("a concurrent backfill gave a different warehouse")
 
 
-def time_dag_run(env: dict[str, str], dag_id: str, day: date, results: Results, label: str = "") -> RunTimes:
-    """One `elt run` (a whole DAG run in its own process, start-up included), its log in a file; its wall time, and
-    the run's start..end and tasks as Airflow recorded them, added to `results`."""
-    log_path = config.state_dir() / "bench" / f"{dag_id}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"running {dag_id} {day} (log: {log_path}) ...", flush=True)
-    start = time.perf_counter()
-    command = [ELT, "run", dag_id, "--date", day.isoformat()]
-    with log_path.open("w") as log_file:
-        result = subprocess.run(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{dag_id} failed during the benchmark; see {log_path}")
-    run = run_times(env, dag_id, day, seconds, label or f"{dag_id} {day}")
-    results.runs.append(run)
-    return run
-
-
-def airflow_params(env: dict[str, str]) -> warehouse.ServerParams:
-    """The Airflow metadata database that `dag_env` made for the warehouse of `env`."""
-    params = connection.from_libpq(env["ELT_WAREHOUSE_URL"])
-    return params.database(f"airflow_{params.dbname}")
-
-
-def run_times(env: dict[str, str], dag_id: str, day: date, wall: float, label: str) -> RunTimes:
-    """The latest run of `dag_id` for partition `day` in the metadata database of `env`: its start..end, queueing
-    and each task's seconds (a mapped task's instances as one)."""
-    with warehouse.connect(airflow_params(env)) as conn:
-        found = conn.execute(
-            "select run_id, extract(epoch from end_date - start_date), extract(epoch from start_date - queued_at)"
-            " from dag_run where dag_id = %s and logical_date = %s order by id desc limit 1",
-            (dag_id, datetime(day.year, day.month, day.day, tzinfo=UTC)),
-        ).fetchone()
-        if found is None:
-            return RunTimes(label, dag_id, day.isoformat(), wall)
-        run_id, run_seconds, queued = found
-        tasks = conn.execute(
-            "select task_id, sum(extract(epoch from end_date - start_date)) from task_instance"
-            " where dag_id = %s and run_id = %s and start_date is not null and end_date is not null"
-            " group by task_id order by min(start_date), task_id",
-            (dag_id, run_id),
-        ).fetchall()
-    return RunTimes(
-        label,
-        dag_id,
-        day.isoformat(),
-        wall,
-        float(run_seconds) if run_seconds is not None else None,
-        float(queued) if queued is not None else None,
-        [TaskTime(task_id, float(seconds)) for task_id, seconds in tasks],
-    )
-
-
-def whole_run(run: RunTimes, what: str, goal: float | None = None) -> Measure:
-    """A DAG run's wall time as a row of the table."""
-    return Measure(f"{run.dag_id} {what}", run.wall, "s", goal)
-
-
-def run_series(env: dict[str, str], dag_id: str, daily: list[date], results: Results, what: str) -> Measure:
-    """`daily` runs one after another: the first and the last timed alike (`elt run`), the ones between as one
-    `elt backfill`; the last run's time over the first's (a daily run must not grow with the history)."""
-    first = time_dag_run(env, dag_id, daily[0], results, f"{dag_id} {daily[0]} (daily run 1)")
-    if len(daily) > 2:
-        log_path = config.state_dir() / "bench" / f"{dag_id}_backfill.log"
-        print(f"elt backfill {dag_id} {daily[1]} .. {daily[-2]} (log: {log_path}) ...", flush=True)
-        command = [ELT, "backfill", dag_id, "--start", daily[1].isoformat(), "--end", daily[-2].isoformat()]
-        with log_path.open("w") as log_file:
-            subprocess.run(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, check=True)
-    last = time_dag_run(env, dag_id, daily[-1], results, f"{dag_id} {daily[-1]} (daily run {len(daily)})")
-    note = f"run 1 {first.wall:.1f} s, run {len(daily)} {last.wall:.1f} s; {what}"
-    return Measure(f"{dag_id} flat: run {len(daily)} / run 1", last.wall / first.wall, "x", FLAT_GOAL, note=note)
-
-
-def not_measured(dag_id: str, why: str) -> Measure:
-    return Measure(f"{dag_id} flat: run 90 / run 1", None, "x", FLAT_GOAL, note=f"not measured: {why}")
-
-
-def validation_measures(target: warehouse.ServerParams, source_name: str, day: date, run: RunTimes) -> list[Measure]:
-    """Validation of each table of the partition (audit.dq_runs' finished_at - started_at) over one SQL pass
-    evaluating all the table's rules (median of 3), the worst table as the row; and the validate task's seconds."""
-    from elt import quality
-
-    source = get_source(source_name)
-    tables = {}
-    with warehouse.connect(target) as conn:
-        for table in source.tables:
-            found = conn.execute(
-                "select extract(epoch from finished_at - started_at) from audit.dq_runs where source = %s"
-                " and table_name = %s and partition_date = %s order by run_id desc limit 1",
-                (source.name, table.name, day),
-            ).fetchone()
-            if found is None:
-                continue
-            query = quality.rule_counts_query(source, table, quality.load_suite(source, table))
-            one_pass = statistics.median(
-                _time(lambda q=query: conn.execute(q, {"day": day}).fetchall()) for _ in range(3)
-            )
-            tables[table.name] = (float(found[0]), one_pass)
-    measures = [Measure(f"{run.dag_id} validate task", run.task_seconds("validate"), "s")]
-    if tables:
-        name, (checked, one_pass) = max(tables.items(), key=lambda item: item[1][0] / max(item[1][1], 1e-6))
-        note = "; ".join(f"{t}: validation {c:.2f} s, one pass {p:.2f} s" for t, (c, p) in tables.items())
-        label = f"{run.dag_id} validation / one SQL pass" + (" (worst table)" if len(tables) > 1 else "")
-        worst = f"worst {name}; " if len(tables) > 1 else ""
-        measures.append(Measure(label, checked / max(one_pass, 1e-6), "x", VALIDATION_GOAL, note=worst + note))
-    return measures
-
-
 def bench_thelook(params: warehouse.ServerParams, tmp_path: Path, scale: float, results: Results) -> None:
     """A full-size snapshot through thelook_daily, then the week's customer_segments_weekly on it."""
     from elt.generate.thelook import write_thelook_snapshot
@@ -333,7 +208,7 @@ def bench_thelook(params: warehouse.ServerParams, tmp_path: Path, scale: float, 
     )
     results.add(
         whole_run(daily_run, f"snapshot (scale {scale:g})", GOALS["thelook_daily"]),
-        *validation_measures(thelook_params, "thelook", THELOOK_DAY, daily_run),
+        *validation_measures(thelook_params, "thelook", THELOOK_DAY, daily_run, results),
         whole_run(weekly_run, f"on the snapshot (scale {scale:g})", GOALS["customer_segments_weekly"]),
         not_measured("thelook_daily", "a daily snapshot of the whole export; no history series in the bench yet"),
     )
@@ -369,7 +244,7 @@ def bench_vouchers(params: warehouse.ServerParams, tmp_path: Path, args: argpars
             "x",
             note="DuckDB's mart equals marts.voucher_most_used" if same is True else f"DuckDB's mart DIFFERS: {same}",
         ),
-        *validation_measures(target, "vouchers", DAY, run),
+        *validation_measures(target, "vouchers", DAY, run, results),
     )
     if not args.no_scheduler:
         results.add(*bench_vouchers_scheduler(params, tmp_path, landing, rows, results))
@@ -457,7 +332,7 @@ def bench_electronics(
     )
     results.add(
         whole_run(run, f"history of {rows:,} lines", goal),
-        *validation_measures(target, "electronics", ELECTRONICS_ARRIVED, run),
+        *validation_measures(target, "electronics", ELECTRONICS_ARRIVED, run, results),
     )
     if days < 2:
         return
@@ -506,7 +381,7 @@ def bench_store_orders(params: warehouse.ServerParams, tmp_path: Path, scale: fl
     print(f"store_orders_daily on {orders:,} orders: {seconds:.0f} s  (goal <= {goal:.0f} s)")
     results.add(
         whole_run(run, f"a day at scale {scale:g}", goal),
-        *validation_measures(store_params, "store_orders", STORE_DAY, run),
+        *validation_measures(store_params, "store_orders", STORE_DAY, run, results),
         not_measured("store_orders_daily", "no history series in the bench yet"),
     )
 
@@ -549,7 +424,7 @@ def bench_subscriptions(
     print(f"subscriptions_daily on {lifespans:,} stores' lifespans: {seconds:.0f} s  (goal <= {goal:.0f} s)")
     results.add(
         whole_run(run, f"{stores:,} stores, {periods:,} periods", goal),
-        *validation_measures(target, "subscriptions", SUBSCRIPTIONS_DAY, run),
+        *validation_measures(target, "subscriptions", SUBSCRIPTIONS_DAY, run, results),
         not_measured("subscriptions_daily", "a daily snapshot of every store; no history series in the bench yet"),
     )
 
@@ -666,8 +541,8 @@ def bench_dashboard(
     for name, title, _ in PAGES:
         st.cache_data.clear()
         app.switch_page(f"views/{name}.py")
-        cold = _time(app.run)
-        warm = _time(app.run)
+        cold = time_of(app.run)
+        warm = time_of(app.run)
         if app.exception:
             raise SystemExit(f"the dashboard's {title} page raised: {app.exception[0].value}")
         results.append((title, cold, warm))
@@ -808,7 +683,6 @@ def run_parts(params: warehouse.ServerParams, tmp_path: Path, args: argparse.Nam
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     folder = config.state_dir() / "bench" / "results"
-    earlier = args.compare or bench_report.newest_earlier(folder)
     results = Results(datetime.now(UTC).isoformat(timespec="seconds"), options=vars(args))
     with tempfile.TemporaryDirectory(prefix="elt-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -819,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
             run_parts(params, tmp_path, args, results)
         finally:
             localdb.stop(tmp_path / "pg")
-            report(results, folder, earlier)
+            report(results, folder, args.compare)
     return 0
 
 
@@ -847,6 +721,7 @@ def machine_info(params: warehouse.ServerParams) -> dict[str, str | int | None]:
 def report(results: Results, folder: Path, earlier: Path | None) -> None:
     """The results table and the runs' task shares on the terminal, and the results saved as JSON (a partial run's
     too, so a failure still leaves what was measured)."""
+    earlier = earlier or bench_report.newest_comparable(folder, {m.name for m in results.measures})
     previous = bench_report.previous_values(earlier) if earlier else None
     print(f"\n=== make bench results{f' (compared with {earlier.name})' if earlier else ''} ===")
     print(bench_report.format_table(results.measures, previous))

@@ -100,16 +100,17 @@ def save(results: Results, folder: Path) -> Path:
     return path
 
 
-def newest_earlier(folder: Path) -> Path | None:
-    """The newest results file in `folder` (names sort by time), if any."""
-    found = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    return found[-1] if found else None
-
-
 def previous_values(path: Path) -> dict[str, float]:
     """Each measured metric of an earlier results file, by name."""
     data = json.loads(path.read_text())
     return {m["name"]: m["value"] for m in data.get("measures", []) if m.get("value") is not None}
+
+
+def newest_comparable(folder: Path, names: set[str]) -> Path | None:
+    """The newest results file in `folder` (names sort by time) that measured any of `names` (a `--only` part's
+    run is compared with the last run of that part), if any."""
+    found = sorted(folder.glob("*.json"), reverse=True) if folder.is_dir() else []
+    return next((path for path in found if names & set(previous_values(path))), None)
 
 
 def format_value(value: float | None, unit: str) -> str:

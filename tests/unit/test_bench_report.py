@@ -13,7 +13,7 @@ from elt.bench_report import (
     change,
     format_shares,
     format_table,
-    newest_earlier,
+    newest_comparable,
     previous_values,
     save,
 )
@@ -55,7 +55,7 @@ def test_the_table_shows_goals_verdicts_and_the_earlier_run() -> None:
 
 
 def test_saved_results_are_found_and_read_back_for_the_next_comparison(tmp_path: Path) -> None:
-    assert newest_earlier(tmp_path / "none") is None
+    assert newest_comparable(tmp_path / "none", {"a"}) is None
     run = RunTimes("vouchers_daily 2024-01-01", "vouchers_daily", "2024-01-01", 30.0, 20.0, 5.0)
     run.tasks = [TaskTime("load", 5.0), TaskTime("validate", 10.0)]
     first = Results("2026-01-01T10:00:00+00:00", measures=[Measure("a", 1.0, "s"), Measure("b", None, "x")])
@@ -63,7 +63,8 @@ def test_saved_results_are_found_and_read_back_for_the_next_comparison(tmp_path:
     second = Results("2026-01-02T10:00:00+00:00", measures=[Measure("a", 2.0, "s")])
     older, newer = save(first, tmp_path), save(second, tmp_path)
     assert older.name == "20260101T100000Z.json"
-    assert newest_earlier(tmp_path) == newer
+    assert newest_comparable(tmp_path, {"a"}) == newer
+    assert newest_comparable(tmp_path, {"b", "c"}) is None  # b was not measured
     assert previous_values(older) == {"a": 1.0}
     saved = json.loads(older.read_text())
     assert saved["runs"][0]["overhead"] == 10.0
