@@ -3,17 +3,20 @@
 Suites live in `expectations/<schema>.<table>.json` (GX 1.x suite JSON). Every expectation is an
 `unexpected_rows_expectation` whose query selects the failing rows of `{batch}`, with a GX severity
 (`critical` = error: the row is quarantined by staging; `warning` = warn: recorded only) and
-`meta.rule` / `meta.column`. GX validates the batch and builds data docs; the same queries then copy
-every failing row (not a sample) into `audit.dq_exceptions` on the server with `INSERT … SELECT`.
+`meta.rule` / `meta.column`. Every query is `select * from {batch} where <condition>`: one pass over the
+partition evaluates every rule's condition once per row and copies every failing row (not a sample) into
+`audit.dq_exceptions` on the server with `INSERT … SELECT`. GX then judges each expectation on the counts of that
+pass (its `unexpected_rows_expectation` verdict: no failing row), keeps the result and builds the data docs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from psycopg import sql
@@ -25,6 +28,8 @@ from elt.sources import Source, Table, check_identifier, get_source
 log = logging.getLogger(__name__)
 
 SEVERITIES = {"critical": "error", "warning": "warn", "info": "warn"}
+# the one shape of a rule's query: its condition is evaluated for every row of the partition in one pass
+RULE_QUERY = re.compile(r"\s*select\s+\*\s+from\s+\{batch\}\s+where\s+(?P<condition>.+?)[\s;]*", re.I | re.S)
 
 
 class QualityError(Exception):
@@ -70,7 +75,7 @@ class Rule:
     name: str
     column: str
     severity: str  # error | warn
-    query: str
+    condition: str  # the WHERE clause of its query; may select from `{batch}` again (a uniqueness rule)
     message: str
 
 
@@ -122,15 +127,15 @@ def load_suite(source: Source, table: Table) -> Suite:
         severity = SEVERITIES.get(expectation.get("severity", "critical"))
         if severity is None:
             raise QualityError(f"{where}: unknown severity {expectation.get('severity')!r}")
-        query = expectation["kwargs"]["unexpected_rows_query"]
-        if "{batch}" not in query:
-            raise QualityError(f"{where}: the query must select from {{batch}}")
+        shape = RULE_QUERY.fullmatch(expectation["kwargs"]["unexpected_rows_query"])
+        if shape is None:
+            raise QualityError(f"{where}: the query must read `select * from {{batch}} where <condition>`")
         rules.append(
             Rule(
                 check_identifier(meta.get("rule", "")),
                 column,
                 severity,
-                query,
+                shape["condition"],
                 expectation.get("description") or meta["rule"],
             )
         )
@@ -180,61 +185,135 @@ def _gx_context():
     return gx.get_context(project_config=project, mode="ephemeral")
 
 
-def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, params: warehouse.ServerParams) -> bool:
-    """Validate the partition with Great Expectations, keep the result and update the data docs; GX's verdict."""
-    import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
-    from great_expectations.core import ExpectationSuite
+def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, failing_rows: dict[str, int]) -> bool:
+    """GX's verdict on the partition from the one pass's count of failing rows per rule (an
+    `unexpected_rows_expectation` succeeds when its query selects no row); the result is kept and the data docs
+    are updated. GX's own engine would run each rule's query twice more (its count and its sample)."""
+    from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
+    from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
 
     context = _gx_context()
-    datasource = context.data_sources.add_sql(name="warehouse", connection_string=params.sqlalchemy_url())
     name = f"{source.schema}.{table.name}.{partition_date.isoformat()}"
-    asset = datasource.add_query_asset(name=name, query=_batch_sql(source, table, f"'{partition_date.isoformat()}'"))
     definition = {k: v for k, v in suite.definition.items() if k in ("name", "expectations", "meta")}
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(
-            name=name,
-            data=asset.add_batch_definition_whole_table("partition"),
-            suite=context.suites.add(ExpectationSuite(**definition)),
+    gx_suite = context.suites.add(ExpectationSuite(**definition))
+    batch_id = f"warehouse-{name}"
+    results = [
+        ExpectationValidationResult(
+            success=failing_rows[rule.name] == 0,
+            expectation_config=expectation.configuration,
+            result={"observed_value": failing_rows[rule.name]},
         )
+        for rule, expectation in zip(suite.rules, gx_suite.expectations, strict=True)
+    ]
+    passed = sum(result.success for result in results)
+    run_id = RunIdentifier(run_time=datetime.now(UTC))
+    batch = {"datasource_name": "warehouse", "data_connector_name": "fluent", "data_asset_name": name}
+    validation = ExpectationSuiteValidationResult(
+        success=passed == len(results),
+        results=results,
+        suite_name=gx_suite.name,
+        statistics={
+            "evaluated_expectations": len(results),
+            "successful_expectations": passed,
+            "unsuccessful_expectations": len(results) - passed,
+            "success_percent": 100.0 * passed / len(results) if results else None,
+        },
+        meta={
+            "active_batch_definition": {**batch, "batch_identifiers": {}},
+            "batch_spec": {**batch, "query": _batch_sql(source, table, f"'{partition_date.isoformat()}'")},
+            "run_id": run_id.to_json_dict(),
+            "validation_time": run_id.run_time.isoformat(),
+            "great_expectations_version": _gx_version(),
+        },
+        batch_id=batch_id,
     )
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(
-            name=name,
-            validation_definitions=[validation],
-            actions=[UpdateDataDocsAction(name="data_docs")],
-            result_format="SUMMARY",
-        )
-    )
-    result = checkpoint.run()
-    for run in result.run_results.values():
-        for outcome in run.results:
-            if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-                message = outcome.exception_info["exception_message"]
-                raise QualityError(f"{suite.name}: expectation failed to run: {message}")
-    return bool(result.success)
+    suite_key = ExpectationSuiteIdentifier(name=gx_suite.name)
+    key = ValidationResultIdentifier(expectation_suite_identifier=suite_key, run_id=run_id, batch_identifier=batch_id)
+    context.validation_results_store.store_validation_results(validation, key, suite_key)
+    context.build_data_docs(resource_identifiers=[key, suite_key])
+    return bool(validation.success)
 
 
-def _exceptions_insert(source: Source, table: Table, rule: Rule) -> sql.Composed:
-    """INSERT … SELECT of every row the rule selects (column names come from the checked contract)."""
+def _gx_version() -> str:
+    import great_expectations
+
+    return great_expectations.__version__
+
+
+def _partition(source: Source, table: Table) -> str:
+    """The partition as the `batch` relation every rule reads (the day is the parameter `%(day)s`)."""
+    return f"({_batch_sql(source, table, '%(day)s')}) as batch"
+
+
+def _condition(rule: Rule, batch: str) -> sql.SQL:
+    """The rule's condition with `{batch}` filled the way GX fills it (str.format: `{{` and `}}` are braces)."""
+    return sql.SQL(rule.condition.replace("%", "%%").format(batch=batch))
+
+
+def rule_counts_query(source: Source, table: Table, suite: Suite) -> sql.Composed:
+    """One pass over the partition (`%(day)s`) counting each rule's failing rows: the least any validation costs."""
+    batch = _partition(source, table)
+    counts = sql.SQL(", ").join(
+        sql.SQL("count(*) filter (where {})").format(_condition(rule, batch)) for rule in suite.rules
+    )
+    return sql.SQL("select {} from {}").format(counts, sql.SQL(batch))
+
+
+def _failing_rows(source: Source, table: Table, suite: Suite) -> sql.Composed:
+    """The one pass: a temporary table `dq_failing` of the partition's rows that fail any rule, each with one flag per
+    rule (`_dq_hit_<n>`). Every condition is evaluated once per row, in parallel workers: CREATE TABLE AS may scan in
+    parallel where INSERT may not, and the `offset 0` subquery keeps the planner from evaluating the conditions again
+    in the filter. The day is the parameter `%(day)s`."""
+    batch = _partition(source, table)
+    flags = [sql.Identifier(f"_dq_hit_{n}") for n in range(len(suite.rules))]
+    conditions = sql.SQL(", ").join(
+        sql.SQL("coalesce(({}), false) as {}").format(_condition(rule, batch), flag)
+        for rule, flag in zip(suite.rules, flags, strict=True)
+    )
+    return sql.SQL(
+        "create temporary table dq_failing on commit drop as select * from"
+        " (select batch.*, {conditions} from {batch} offset 0) as f where {any}"
+    ).format(conditions=conditions, batch=sql.SQL(batch), any=sql.SQL(" or ").join(flags))
+
+
+def _exceptions_insert(table: Table, suite: Suite) -> tuple[sql.Composed, dict[str, object]]:
+    """INSERT … SELECT of one exception per (row, rule it fails) from `dq_failing`, counting them per rule; returns
+    the statement and its rules' parameters. Column names come from the checked contract."""
+    params: dict[str, object] = {}
+    fan_out = []
+    for n, rule in enumerate(suite.rules):
+        value = sql.SQL("f.{}::text").format(sql.Identifier(rule.column))
+        if rule.column in table.personal:  # the evidence keeps the value's shape (its punctuation), not the value
+            value = sql.SQL("regexp_replace({}, '[[:alnum:]]', '*', 'g')").format(value)
+        fields = {f"{field}_{n}": getattr(rule, field) for field in ("column", "name", "severity", "message")}
+        params.update(fields)
+        column, name, severity, message = (sql.Placeholder(field) for field in fields)
+        fan_out.append(
+            sql.SQL("(f.{}, {}::text, {}::text, {}::text, {}, {}::text)").format(
+                sql.Identifier(f"_dq_hit_{n}"), column, name, severity, value, message
+            )
+        )
     key = (
-        sql.SQL("concat_ws('|', {})").format(sql.SQL(", ").join(sql.Identifier("b", c) for c in table.key))
+        sql.SQL("concat_ws('|', {})").format(sql.SQL(", ").join(sql.Identifier("f", c) for c in table.key))
         if table.key
         else sql.SQL("null")
     )
-    batch = f"({_batch_sql(source, table, '%(day)s')}) as batch"
-    # `{batch}` is filled the way GX fills it (str.format: write `{{` and `}}` for literal braces)
-    rows = sql.SQL(rule.query.replace("%", "%%").format(batch=batch))
-    value = sql.SQL("b.{}::text").format(sql.Identifier(rule.column))
-    if rule.column in table.personal:  # the evidence keeps the value's shape (its punctuation), not the value
-        value = sql.SQL("regexp_replace({}, '[[:alnum:]]', '*', 'g')").format(value)
-    head = sql.SQL(
-        "insert into audit.dq_exceptions (run_id, source, table_name, partition_date, batch_id, source_file,"
-        " source_row, record_key, column_name, rule, severity, bad_value, message, detected_at)"
-        " select %(run_id)s, %(source)s, %(table)s, b._partition_date, b._batch_id, b._source_file, b._source_row,"
-        " {key}, %(column)s, %(rule)s, %(severity)s, {value}, %(message)s, clock_timestamp() from ("
-    ).format(key=key, value=value)
-    return head + rows + sql.SQL(") as b")
+    statement = sql.SQL(
+        "with inserted as (insert into audit.dq_exceptions (run_id, source, table_name, partition_date, batch_id,"
+        " source_file, source_row, record_key, column_name, rule, severity, bad_value, message, detected_at)"
+        " select %(run_id)s, %(source)s, %(table)s, f._partition_date, f._batch_id, f._source_file, f._source_row,"
+        " {key}, r.column_name, r.rule, r.severity, r.bad_value, r.message, clock_timestamp()"
+        " from dq_failing as f"
+        " cross join lateral (values {fan_out}) as r (hit, column_name, rule, severity, bad_value, message)"
+        " where r.hit returning rule)"
+        " select rule, count(*) from inserted group by rule"
+    ).format(key=key, fan_out=sql.SQL(", ").join(fan_out))
+    return statement, params
 
 
 def validate_table(
@@ -244,7 +323,6 @@ def validate_table(
     suite = load_suite(source, table)
     started = time.monotonic()
     params = params or warehouse.warehouse_params()
-    gx_success = run_gx(source, table, suite, partition_date, params)
     with warehouse.connect(params) as conn, conn.transaction():
         partition_lock(conn, source.schema, table.name, partition_date)
         counted = conn.execute(
@@ -265,27 +343,20 @@ def validate_table(
             "delete from audit.dq_exceptions where source = %s and table_name = %s and partition_date = %s",
             (source.name, table.name, partition_date),
         )
+        failing_rows = {rule.name: 0 for rule in suite.rules}
+        if suite.rules:
+            conn.execute(_failing_rows(source, table, suite), {"day": partition_date})
+            statement, rule_params = _exceptions_insert(table, suite)
+            run = {"run_id": run_id, "source": source.name, "table": table.name}
+            failing_rows.update(dict(conn.execute(statement, {**run, **rule_params}).fetchall()))
         for rule in suite.rules:
-            cursor = conn.execute(
-                _exceptions_insert(source, table, rule),
-                {
-                    "run_id": run_id,
-                    "source": source.name,
-                    "table": table.name,
-                    "day": partition_date,
-                    "column": rule.column,
-                    "rule": rule.name,
-                    "severity": rule.severity,
-                    "message": rule.message,
-                },
-            )
             log.info(
                 "%s %s: rule %s (%s): %s rows",
                 suite.name,
                 partition_date,
                 rule.name,
                 rule.severity,
-                f"{cursor.rowcount:,}",
+                f"{failing_rows[rule.name]:,}",
             )
         error_rows, warn_rows = conn.execute(
             "select count(distinct (source_file, source_row)) filter (where severity = 'error'),"
@@ -300,6 +371,8 @@ def validate_table(
             " where run_id = %s",
             (error_rows, warn_rows, success, run_id),
         )
+        # GX's verdict and data docs from the same pass; a failure here rolls the exceptions back
+        gx_success = run_gx(source, table, suite, partition_date, failing_rows)
     result = SuiteResult(
         source.name, table.name, partition_date, run_id, rows_checked, error_rows, warn_rows, success, gx_success
     )
