@@ -167,7 +167,7 @@ def format_table(measures: list[Measure], previous: dict[str, float] | None = No
             c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
 
-    out = [line(header), "  ".join("-" * w for w in widths)]
+    out = [line(header).rstrip(), "  ".join("-" * w for w in widths)]
     for m, row in zip(measures, rows, strict=True):
         out.append(line(row).rstrip())
         if m.note:

@@ -108,7 +108,7 @@ def run_times(env: dict[str, str], dag_id: str, day: date, wall: float, label: s
 
 def whole_run(run: RunTimes, what: str, goal: float | None = None) -> Measure:
     """A DAG run's wall time as a row of the table."""
-    return Measure(f"{run.dag_id} {what}", run.wall, "s", goal)
+    return Measure(f"{run.dag_id}: {what}", run.wall, "s", goal)
 
 
 def run_series(env: dict[str, str], dag_id: str, daily: list[date], results: Results, what: str) -> Measure:
@@ -123,11 +123,11 @@ def run_series(env: dict[str, str], dag_id: str, daily: list[date], results: Res
             subprocess.run(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, check=True)
     last = time_dag_run(env, dag_id, daily[-1], results, f"{dag_id} {daily[-1]} (daily run {len(daily)})")
     note = f"run 1 {first.wall:.1f} s, run {len(daily)} {last.wall:.1f} s; {what}"
-    return Measure(f"{dag_id} flat: run {len(daily)} / run 1", last.wall / first.wall, "x", FLAT_GOAL, note=note)
+    return Measure(f"{dag_id}: flat, run {len(daily)} / run 1", last.wall / first.wall, "x", FLAT_GOAL, note=note)
 
 
 def not_measured(dag_id: str, why: str) -> Measure:
-    return Measure(f"{dag_id} flat: run 90 / run 1", None, "x", FLAT_GOAL, note=f"not measured: {why}")
+    return Measure(f"{dag_id}: flat, run 90 / run 1", None, "x", FLAT_GOAL, note=f"not measured: {why}")
 
 
 def validation_measures(
@@ -155,14 +155,14 @@ def validation_measures(
             )
             tables[table.name] = {"validation": float(found[0]), "one_pass": one_pass}
     results.details[f"validation {run.label}"] = tables
-    measures = [Measure(f"{run.dag_id} validate task", run.task_seconds("validate"), "s")]
+    measures = [Measure(f"{run.dag_id}: validate task", run.task_seconds("validate"), "s")]
     if tables:
         name, largest = max(tables.items(), key=lambda item: item[1]["one_pass"])
         note = f"{name}: validation {largest['validation']:.2f} s, one pass {largest['one_pass']:.2f} s"
         if len(tables) > 1:
             total = {key: sum(t[key] for t in tables.values()) for key in ("validation", "one_pass")}
             note += f"; all {len(tables)} tables {total['validation']:.2f} s / {total['one_pass']:.2f} s"
-        label = f"{run.dag_id} validation / one SQL pass" + (" (largest table)" if len(tables) > 1 else "")
+        label = f"{run.dag_id}: validation / one SQL pass" + (" (largest table)" if len(tables) > 1 else "")
         ratio = largest["validation"] / max(largest["one_pass"], 1e-6)
         measures.append(Measure(label, ratio, "x", VALIDATION_GOAL, note=note))
     return measures
