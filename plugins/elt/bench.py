@@ -648,7 +648,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="an earlier results file to compare with (default: the newest in the results folder, if any)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.compare and not args.compare.is_file():
+        parser.error(f"--compare: no results file {args.compare}")
+    return args
 
 
 def run_parts(params: warehouse.ServerParams, tmp_path: Path, args: argparse.Namespace, results: Results) -> None:
@@ -668,7 +671,9 @@ def run_parts(params: warehouse.ServerParams, tmp_path: Path, args: argparse.Nam
             results,
         )
     if "readers" in wanted:
-        bench_readers(params, tmp_path / "readers", args.xlsx_rows, args.json_records, min(args.repeats, 3))
+        results.add(
+            *bench_readers(params, tmp_path / "readers", args.xlsx_rows, args.json_records, min(args.repeats, 3))
+        )
     if "store_orders" in wanted:
         bench_store_orders(params, tmp_path / "store_orders", args.store_scale, results)
     if "subscriptions" in wanted:
