@@ -119,7 +119,7 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "x":
         return f"{value:.2f}x"
     if unit == "s":
-        return f"{value:.1f} s" if value < 100 else f"{value:.0f} s"
+        return f"{value:.2f} s" if value < 10 else f"{value:.1f} s" if value < 100 else f"{value:.0f} s"
     if abs(value) >= 100:
         return f"{value:,.0f} {unit}".strip()
     return f"{value:.2f} {unit}".strip()
