@@ -1,8 +1,10 @@
 {#
-    The run's dates, from the vars Airflow passes on every run (`run_date` = the date of
-    data_interval_start, i.e. the partition date; `data_interval_end`). Each returns a quoted date
-    literal. A missing or malformed var is a compiler error when the SQL is executed; `dbt parse`
-    (which Airflow uses to build the manifest) works without vars.
+    The run's dates (`run_date` = the date of data_interval_start, i.e. the partition date;
+    `data_interval_end`): the vars of a dbt run by hand (--vars), else the environment Airflow's tasks
+    set (ELT_RUN_DATE, ELT_DATA_INTERVAL_END), read only when the SQL is executed so that a new date
+    leaves dbt's partial parsing intact. Each returns a quoted date literal. A missing or malformed
+    date is a compiler error when the SQL is executed; `dbt parse` (which Airflow uses to build the
+    manifest) works without them.
 #}
 {% macro run_date() -%}
     {{ return(_elt_date_var('run_date')) }}
@@ -16,6 +18,9 @@
 
 {% macro _elt_date_var(name) -%}
     {%- set value = var(name, none) -%}
+    {%- if value is none and execute -%}
+        {%- set value = env_var('ELT_' ~ (name | upper), '') or none -%}
+    {%- endif -%}
     {%- if value is none or (value | string | trim) == '' -%}
         {%- if execute -%}
             {{ exceptions.raise_compiler_error(

@@ -1,5 +1,5 @@
 """dbt through astronomer-cosmos: the project, the profile from the `warehouse_transformer` connection, the run's
-dates as vars."""
+dates in the environment."""
 
 from __future__ import annotations
 
@@ -27,9 +27,12 @@ from elt.connection import ServerParams
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
-RUN_VARS = {
-    "run_date": "{{ data_interval_start | ds }}",
-    "data_interval_end": "{{ data_interval_end | ds }}",
+# The run's dates, read by the project's run_date() and data_interval_end() macros when they execute. Not dbt vars:
+# vars are part of what dbt's partial parsing keeps, so each new date made the first dbt task of a run parse the
+# whole project again (2 s), and every task of concurrent runs of different dates (dbt by hand still takes vars).
+RUN_ENV = {
+    "ELT_RUN_DATE": "{{ data_interval_start | ds }}",
+    "ELT_DATA_INTERVAL_END": "{{ data_interval_end | ds }}",
 }
 
 # libpq options that dbt-postgres's profile takes as fields of its own (it passes its defaults for
@@ -124,7 +127,7 @@ def dbt_task_group(
             test_behavior=TestBehavior.BUILD,
             emit_datasets=False,
         ),
-        operator_args={"vars": RUN_VARS, "install_deps": False},
+        operator_args={"env": RUN_ENV, "install_deps": False},
         **kwargs,
     )
     if not group.children:
@@ -145,7 +148,7 @@ def dbt_build_task(task_id: str, select: list[str], dbt_project_dir: Path = DBT_
         profile_config=PROFILE,
         invocation_mode=InvocationMode.DBT_RUNNER,
         select=select,
-        vars=RUN_VARS,
+        env=RUN_ENV,
         install_deps=False,
         emit_datasets=False,
     )

@@ -27,9 +27,6 @@ assignments_as_of as (
     -- backfill of a date gives the numbers that date gave, whatever was loaded since
     select
         as_of.as_of_date,
-        assignments.partition_date,
-        assignments.source_file,
-        assignments.source_row,
         assignments.country_code,
         assignments.voucher_amount,
         assignments.total_orders,
@@ -46,31 +43,30 @@ assignments_as_of as (
 
 segment_values as (
 
+    -- counted per value before the segments' range join: a few thousand values instead of a row per assignment
     select
         as_of_date,
-        partition_date,
-        source_file,
-        source_row,
         country_code,
         voucher_amount,
         'frequent_segment' as segment_type,
-        total_orders as segment_value
+        total_orders as segment_value,
+        count(*) as assignments
     from assignments_as_of
     where total_orders is not null
+    group by as_of_date, country_code, voucher_amount, total_orders
 
     union all
 
     select
         as_of_date,
-        partition_date,
-        source_file,
-        source_row,
         country_code,
         voucher_amount,
         'recency_segment' as segment_type,
-        days_since_last_order as segment_value
+        days_since_last_order as segment_value,
+        count(*) as assignments
     from assignments_as_of
     where days_since_last_order is not null
+    group by as_of_date, country_code, voucher_amount, days_since_last_order
 
 ),
 
@@ -78,20 +74,23 @@ final as (
 
     select
         segment_values.as_of_date,
-        segment_values.partition_date,
-        segment_values.source_file,
-        segment_values.source_row,
         segment_values.country_code,
-        segment_values.voucher_amount,
         segment_values.segment_type,
-        segment_values.segment_value,
-        segments.segment
+        segments.segment,
+        segment_values.voucher_amount,
+        cast(sum(segment_values.assignments) as bigint) as assignments
     from segment_values
     inner join segments
         on
             segment_values.segment_type = segments.segment_type
             and segment_values.segment_value >= segments.min_value
             and (segments.max_value is null or segment_values.segment_value <= segments.max_value)
+    group by
+        segment_values.as_of_date,
+        segment_values.country_code,
+        segment_values.segment_type,
+        segments.segment,
+        segment_values.voucher_amount
 
 )
 

@@ -33,20 +33,6 @@ segmented as (
 
 ),
 
-amount_counts as (
-
-    select
-        as_of_date,
-        country_code,
-        segment_type,
-        segment,
-        voucher_amount,
-        count(*) as assignments
-    from segmented
-    group by as_of_date, country_code, segment_type, segment, voucher_amount
-
-),
-
 ranked as (
 
     select
@@ -64,7 +50,7 @@ ranked as (
             partition by as_of_date, country_code, segment_type, segment
             order by assignments desc, voucher_amount asc
         ) as amount_rank
-    from amount_counts
+    from segmented
 
 ),
 

@@ -19,7 +19,7 @@ passed as (
 
 ),
 
-final as (
+typed as (
 
     select
         _partition_date as partition_date,
@@ -29,11 +29,29 @@ final as (
         {{ safe_timestamp('"timestamp"') }} as assigned_at,
         nullif(btrim(country_code), '') as country_code,
         {{ safe_timestamp('last_order_ts') }} as last_order_at,
-        {{ safe_date('last_order_ts') }} as last_order_date,
         {{ safe_timestamp('first_order_ts') }} as first_order_at,
         {{ safe_integer('total_orders') }} as total_orders,
         trim_scale({{ safe_numeric('voucher_amount') }}) as voucher_amount
     from passed
+
+),
+
+final as (
+
+    -- the date from the parsed timestamp: parsing a timestamp costs more than the rest of the row
+    select
+        partition_date,
+        source_file,
+        source_row,
+        batch_id,
+        assigned_at,
+        country_code,
+        last_order_at,
+        cast(last_order_at as date) as last_order_date,
+        first_order_at,
+        total_orders,
+        voucher_amount
+    from typed
 
 )
 
