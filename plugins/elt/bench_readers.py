@@ -17,6 +17,7 @@ from pathlib import Path
 from psycopg import sql
 
 from elt import warehouse
+from elt.bench_report import Measure
 from elt.generate.workbook import write_workbook
 from elt.readers import CsvStream, Wanted, open_stream
 
@@ -95,15 +96,18 @@ def _copy(params: warehouse.ServerParams, path: Path, wanted: Wanted) -> int:
             return cur.rowcount
 
 
-def _report(name: str, runs: list[tuple[float, float, int]]) -> None:
+def _report(name: str, runs: list[tuple[float, float, int]]) -> Measure:
     wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
     rows = runs[0][2]
     speed = f"{wall:6.2f} s wall ({rows / wall:>8,.0f} rows/s)  {cpu:6.2f} s CPU"
     print(f"  {name:<34} {rows:>8,} rows  {speed}", flush=True)
+    return Measure(f"{name}, {rows:,} rows", wall, "s")
 
 
-def bench_readers(params: warehouse.ServerParams, tmp_path: Path, rows: int, records: int, repeats: int) -> None:
-    """The readers on a workbook and a JSON array of a store's day; medians of `repeats` runs."""
+def bench_readers(
+    params: warehouse.ServerParams, tmp_path: Path, rows: int, records: int, repeats: int
+) -> list[Measure]:
+    """The readers on a workbook and a JSON array of a store's day; medians of `repeats` runs, as rows of the table."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     workbook, array = tmp_path / "dataset1.xlsx", tmp_path / "dataset2.json"
     print(f"\nwriting a workbook of {rows:,} rows x 6 columns and {records:,} JSON records ...", flush=True)
@@ -117,5 +121,4 @@ def bench_readers(params: warehouse.ServerParams, tmp_path: Path, rows: int, rec
         ("JSON reader (elt.jsonrecords)", lambda: _drain(open_stream(array, RECORD)), repeats),
         ("JSON reader + COPY", lambda: _copy(params, array, RECORD), repeats),
     ]
-    for name, action, times in cases:
-        _report(name, [_timed(action) for _ in range(times)])
+    return [_report(name, [_timed(action) for _ in range(times)]) for name, action, times in cases]

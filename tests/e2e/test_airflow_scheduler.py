@@ -20,6 +20,7 @@ import pytest
 
 from elt import warehouse
 from elt.generate import generate
+from elt.serve.running import group_processes
 from elt.sources import SOURCES
 
 DAYS = [date(2019, 3, 4) + timedelta(days=n) for n in range(2)]  # years back, as real exports are
@@ -84,26 +85,11 @@ def airflow_ui(elt_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
             process.wait(60)
         except subprocess.TimeoutExpired:
             pass
-        left = _group_processes(process.pid)
+        left = group_processes(process.pid)
         if left:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
         assert not left, f"`elt airflow` stopped by SIGTERM left processes running: {left}"
-
-
-def _group_processes(group: int) -> list[str]:
-    """The command lines of the processes still in process group `group`."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, ValueError):
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, pgrp, ...
-        if int(fields[2]) == group and fields[0] != "Z":
-            found.append(cmdline[:120])
-    return found
 
 
 def test_cli_and_rest_backfills_load_every_partition_exactly_once(

@@ -23,6 +23,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def group_processes(group: int) -> list[str]:
+    """The command lines of the processes still in process group `group` (zombies aside)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, pgrp, ...
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(cmdline[:120])
+    return found
+
+
 @contextmanager
 def serving(
     command: str, ready_path: str, env: dict[str, str], output: IO | int = subprocess.DEVNULL, seconds: float = 60
