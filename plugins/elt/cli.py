@@ -172,7 +172,9 @@ def _run_until_stopped(command: list[str]) -> int:
     import signal
     import subprocess
 
-    process = subprocess.Popen(command)
+    # a shell that starts `elt airflow &` without job control makes it ignore SIGINT, and so its child: Airflow would
+    # then never see the Ctrl-C this function sends it
+    process = subprocess.Popen(command, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def stop(signum: int, frame: object) -> None:
         process.send_signal(signal.SIGINT)
