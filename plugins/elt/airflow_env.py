@@ -26,6 +26,8 @@ def airflow_environment() -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(config.DAGS_DIR),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(config.PROJECT_DIR / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # the LocalExecutor, its task processes forked with Cosmos, dbt and GX already imported (elt.executor)
+        "AIRFLOW__CORE__EXECUTOR": "elt.executor.PreloadedLocalExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": params.database(warehouse.AIRFLOW_DB).sqlalchemy_url(),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__API__HOST": "127.0.0.1",
