@@ -380,8 +380,8 @@ class _Target:
 
     def analyze(self) -> None:
         """Renew the loaded table's statistics in the load's transaction: the next task reads the rows at once, and
-        autovacuum's ANALYZE comes seconds to minutes later (theLook's intermediate model, planned on a freshly
-        loaded table without statistics, took 133 s instead of seconds)."""
+        autovacuum's ANALYZE comes seconds to minutes later (in the bench, a dbt join planned on freshly loaded
+        tables without statistics took 133 s instead of seconds)."""
         self.conn.execute(sql.SQL("analyze {}").format(self.analyzed))
 
     def locked_relations(self) -> dict[str, str]:
