@@ -3,8 +3,6 @@ service manager stops it (SIGTERM), and nothing of it left running."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from elt import warehouse
-from elt.serve.running import ELT, free_port, group_processes
+from elt.serve.running import ELT, free_port, stop_group
 
 
 def _wait(condition, seconds: float, what: str, process: subprocess.Popen) -> None:
@@ -79,14 +77,7 @@ def airflow_running(
             print(f"  scheduler ready after {time.monotonic() - clock:.0f} s more (the latest interval's run)")
             yield env
         finally:
-            process.terminate()
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
-            left = group_processes(process.pid)
-            if left:
-                os.killpg(process.pid, signal.SIGKILL)
+            left = stop_group(process)
     if left:
         raise RuntimeError(f"`elt airflow` stopped by SIGTERM left processes running (killed): {left}")
     print("  elt airflow stopped; no process of it left", flush=True)

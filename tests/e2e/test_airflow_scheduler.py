@@ -5,8 +5,6 @@ exactly once, under its own logical date, with run durations of seconds, not day
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +18,7 @@ import pytest
 
 from elt import warehouse
 from elt.generate import generate
-from elt.serve.running import group_processes
+from elt.serve.running import stop_group
 from elt.sources import SOURCES
 
 DAYS = [date(2019, 3, 4) + timedelta(days=n) for n in range(2)]  # years back, as real exports are
@@ -80,14 +78,7 @@ def airflow_ui(elt_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
         yield base
     finally:
         # stopped as a service manager or `kill` stops it: a SIGTERM to `elt airflow` alone
-        process.terminate()
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            pass
-        left = group_processes(process.pid)
-        if left:
-            os.killpg(process.pid, signal.SIGKILL)
+        left = stop_group(process)
         log.close()
         assert not left, f"`elt airflow` stopped by SIGTERM left processes running: {left}"
 

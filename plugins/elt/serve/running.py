@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +38,20 @@ def group_processes(group: int) -> list[str]:
         if int(fields[2]) == group and fields[0] != "Z":
             found.append(cmdline[:120])
     return found
+
+
+def stop_group(process: subprocess.Popen, seconds: float = 60) -> list[str]:
+    """Stop `process` (started with start_new_session=True) with a SIGTERM to it alone, as a service manager does,
+    and kill whatever of its process group is still running after `seconds`; what was left, if anything."""
+    process.terminate()
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        pass
+    left = group_processes(process.pid)
+    if left:
+        os.killpg(process.pid, signal.SIGKILL)
+    return left
 
 
 @contextmanager
