@@ -248,7 +248,8 @@ def _gx_version() -> str:
 
 # The one pass keeps each rule's condition in its select list, where Postgres runs a subquery (`in (select …)`: a
 # uniqueness or reference rule) as a hashed subplan only when its hash table fits in work_mem, and otherwise once per
-# row (store_orders' orders_json: minutes instead of a second with the default 4 MB). For the pass's transaction.
+# row (a day of 43k orders checked against 171k: minutes instead of a second with the default 4 MB). For the pass's
+# transaction.
 PASS_WORK_MEM = "256MB"
 
 
