@@ -190,6 +190,7 @@ def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, fai
     """GX's verdict on the partition from the one pass's count of failing rows per rule (an
     `unexpected_rows_expectation` succeeds when its query selects no row); the result is kept and the data docs
     are updated. GX's own engine would run each rule's query twice more (its count and its sample)."""
+    import great_expectations as gx
     from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
     from great_expectations.core.expectation_validation_result import ExpectationValidationResult
     from great_expectations.core.run_identifier import RunIdentifier
@@ -229,7 +230,7 @@ def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, fai
             "batch_spec": {**batch, "query": _batch_sql(source, table, f"'{partition_date.isoformat()}'")},
             "run_id": run_id.to_json_dict(),
             "validation_time": run_id.run_time.isoformat(),
-            "great_expectations_version": _gx_version(),
+            "great_expectations_version": gx.__version__,
         },
         batch_id=batch_id,
     )
@@ -238,12 +239,6 @@ def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, fai
     context.validation_results_store.store_validation_results(validation, key, suite_key)
     context.build_data_docs(resource_identifiers=[key, suite_key])
     return bool(validation.success)
-
-
-def _gx_version() -> str:
-    import great_expectations
-
-    return great_expectations.__version__
 
 
 # The one pass keeps each rule's condition in its select list, where Postgres runs a subquery (`in (select …)`: a
