@@ -4,6 +4,7 @@ dates in the environment."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,24 @@ def dbt_build_task(task_id: str, select: list[str], dbt_project_dir: Path = DBT_
         install_deps=False,
         emit_datasets=False,
     )
+
+
+@cache
+def _default_adapter_flags() -> tuple[Any, ...]:
+    from dbt.adapters.base import impl
+
+    return tuple(impl.DEFAULT_BASE_BEHAVIOR_FLAGS)
+
+
+def forget_adapter_flags() -> None:
+    """Put dbt-adapters' default behavior flags back as they were at this function's first call (make that call
+    before the process's first dbt command).
+
+    Each dbt command makes an adapter, and the adapter appends its own flags to dbt-adapters' module-level default
+    list (`BaseAdapter.behavior`'s setter extends `DEFAULT_BASE_BEHAVIOR_FLAGS`, dbt-adapters 1.24.5). The next
+    adapter then renders every flag of that list, with an `inspect.stack()` each. In a process running many dbt
+    tasks one after another (a backfill's `elt-runner`), every task got slower: electronics_daily's runs went from
+    12.9 s to 18 s within 20 runs, while a new process ran the same day in 13.7 s."""
+    from dbt.adapters.base import impl
+
+    impl.DEFAULT_BASE_BEHAVIOR_FLAGS[:] = _default_adapter_flags()

@@ -166,6 +166,8 @@ def execute_run(dag_id: str, run_id: str) -> str:
     from sqlalchemy import select
     from sqlalchemy.exc import OperationalError
 
+    from elt.dbt import forget_adapter_flags
+
     dag = load_dags()[dag_id]
     with create_session() as session:
         dag_run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
@@ -198,6 +200,7 @@ def execute_run(dag_id: str, run_id: str) -> str:
                     if not scheduled and dag_run.state == DagRunState.RUNNING:
                         time.sleep(1)  # a task waits for its retry delay
                     for ti in scheduled:
+                        forget_adapter_flags()
                         _run_task(ti=ti, task=dag.task_dict[ti.task_id], run_triggerer=True)
                 except OperationalError:
                     session.rollback()
@@ -252,6 +255,10 @@ def main() -> None:
     load_dags()
     import dbt.cli.main  # noqa: F401
     import great_expectations  # noqa: F401
+
+    from elt.dbt import forget_adapter_flags
+
+    forget_adapter_flags()  # dbt's defaults as they are before any dbt command
 
     _warm_execution_api()
     # what is loaded now lives as long as the process: Cosmos's gc.collect() after each dbt command skips it
