@@ -8,9 +8,10 @@ the voucher lookup API (`elt api`) under a bounded loopback load: requests per s
 the dashboard's pages on every source's generated days with a year of electronics history: seconds per page.
 
 Also: DuckDB computing the same voucher mart from the same file (the compute floor), a vouchers_daily run under the
-scheduler (`elt airflow`), 90 daily voucher runs (is the 90th as fast as the first?), and each table's validation
-against one SQL pass evaluating its rules. It ends with one table of every measure against issue 15's goals, each
-timed run's task shares under it, and the results saved as JSON, compared with the previous results file.
+scheduler (`elt airflow`), 90 generated daily runs of each daily DAG (is the 90th as fast as the first?), and each
+table's validation against one SQL pass evaluating its rules. It ends with one table of every measure against issue
+15's goals, each timed run's task shares under it, and the results saved as JSON, compared with the previous results
+file.
 
 Everything runs on a throwaway embedded server in a temporary folder, in one process, so the numbers
 are measured side by side on the same machine state.
@@ -37,6 +38,7 @@ from elt.bench_runs import (
     FLAT_GOAL,
     airflow_params,
     dag_env,
+    generated_history,
     not_measured,
     run_series,
     time_dag_run,
@@ -210,7 +212,6 @@ def bench_thelook(params: warehouse.ServerParams, tmp_path: Path, scale: float, 
         whole_run(daily_run, f"snapshot (scale {scale:g})", GOALS["thelook_daily"]),
         *validation_measures(thelook_params, "thelook", THELOOK_DAY, daily_run, results),
         whole_run(weekly_run, f"on the snapshot (scale {scale:g})", GOALS["customer_segments_weekly"]),
-        not_measured("thelook_daily", "a daily snapshot of the whole export; no history series in the bench yet"),
     )
 
 
@@ -249,22 +250,23 @@ def bench_vouchers(params: warehouse.ServerParams, tmp_path: Path, args: argpars
     )
     if not args.no_scheduler:
         results.add(*bench_vouchers_scheduler(params, tmp_path, landing, rows, results))
-    if args.history_days >= 2:
-        results.add(bench_vouchers_history(params, tmp_path, args.history_days, args.history_rows, results))
+    bench_history(params, tmp_path, "vouchers_daily", DAY, args.history_days, results, rows_per_day=args.history_rows)
 
 
-def bench_vouchers_history(
-    params: warehouse.ServerParams, tmp_path: Path, days: int, rows: int, results: Results
-) -> Measure:
-    """`days` daily voucher files of `rows` rows run one after another: is the last run as fast as the first?"""
-    from elt.generate import generate
-
-    landing = tmp_path / "history" / "landing"
-    print(f"\nwriting {days} days of {rows:,} voucher rows from {DAY} ...", flush=True)
-    generate("vouchers", landing, DAY, days, seed=2, rows_per_day=rows)
-    _, env = dag_env(params, "warehouse_vouchers_history", landing, tmp_path / "history" / "state")
-    daily = [DAY + timedelta(days=n) for n in range(days)]
-    return run_series(env, "vouchers_daily", daily, results, f"{rows:,} rows a day")
+def bench_history(
+    params: warehouse.ServerParams,
+    tmp_path: Path,
+    dag_id: str,
+    start: date,
+    days: int,
+    results: Results,
+    **generate_args: int | float,
+) -> None:
+    """The flat-with-history measure of a daily DAG on `days` generated days (not measured under 2 days)."""
+    if days < 2:
+        results.add(not_measured(dag_id, f"--history-days {days}"))
+        return
+    results.add(generated_history(params, tmp_path / "history", dag_id, start, days, results, **generate_args))
 
 
 def bench_vouchers_scheduler(
@@ -383,7 +385,6 @@ def bench_store_orders(params: warehouse.ServerParams, tmp_path: Path, scale: fl
     results.add(
         whole_run(run, f"a day at scale {scale:g}", goal),
         *validation_measures(store_params, "store_orders", STORE_DAY, run, results),
-        not_measured("store_orders_daily", "no history series in the bench yet"),
     )
 
 
@@ -426,7 +427,6 @@ def bench_subscriptions(
     results.add(
         whole_run(run, f"{stores:,} stores, {periods:,} periods", goal),
         *validation_measures(target, "subscriptions", SUBSCRIPTIONS_DAY, run, results),
-        not_measured("subscriptions_daily", "a daily snapshot of every store; no history series in the bench yet"),
     )
 
 
@@ -615,7 +615,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-dag", action="store_true", help="vouchers: only the loader against psql \\copy")
     parser.add_argument("--no-scheduler", action="store_true", help="vouchers: no run under `elt airflow`")
     parser.add_argument(
-        "--history-days", type=int, default=90, help="vouchers: daily runs of the flat-with-history check (90)"
+        "--history-days",
+        type=int,
+        default=90,
+        help="vouchers, thelook, store_orders, subscriptions: generated daily runs of the flat-with-history check (90)",
     )
     parser.add_argument("--history-rows", type=int, default=20_000, help="vouchers: rows of each daily file (20,000)")
     parser.add_argument("--thelook-scale", type=float, default=1.0, help="theLook volume (1 = full size)")
@@ -661,6 +664,7 @@ def run_parts(params: warehouse.ServerParams, tmp_path: Path, args: argparse.Nam
         bench_vouchers(params, tmp_path / "vouchers", args, results)
     if "thelook" in wanted:
         bench_thelook(params, tmp_path / "thelook", args.thelook_scale, results)
+        bench_history(params, tmp_path / "thelook", "thelook_daily", THELOOK_DAY, args.history_days, results)
     if "electronics" in wanted:
         bench_electronics(
             params,
@@ -676,8 +680,12 @@ def run_parts(params: warehouse.ServerParams, tmp_path: Path, args: argparse.Nam
         )
     if "store_orders" in wanted:
         bench_store_orders(params, tmp_path / "store_orders", args.store_scale, results)
+        bench_history(params, tmp_path / "store_orders", "store_orders_daily", STORE_DAY, args.history_days, results)
     if "subscriptions" in wanted:
         bench_subscriptions(params, tmp_path / "subscriptions", args.stores, args.periods, results)
+        bench_history(
+            params, tmp_path / "subscriptions", "subscriptions_daily", SUBSCRIPTIONS_DAY, args.history_days, results
+        )
     if "backfill" in wanted:
         bench_backfill(params, tmp_path / "backfill", args.backfill_days, 0.01, results)
     if "api" in wanted:

@@ -9,13 +9,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from elt import config, connection, runner, warehouse
 from elt.bench_report import Measure, Results, RunTimes, TaskTime
 from elt.serve.running import ELT
-from elt.sources import get_source
+from elt.sources import SOURCES, get_source
 
 VALIDATION_GOAL = 2.0  # validation's seconds / one SQL pass evaluating all of a table's rules
 FLAT_GOAL = 1.2  # the last daily run of a history / the first
@@ -124,6 +124,41 @@ def run_series(env: dict[str, str], dag_id: str, daily: list[date], results: Res
     last = time_dag_run(env, dag_id, daily[-1], results, f"{dag_id} {daily[-1]} (daily run {len(daily)})")
     note = f"run 1 {first.wall:.1f} s, run {len(daily)} {last.wall:.1f} s; {what}"
     return Measure(f"{dag_id}: flat, run {len(daily)} / run 1", last.wall / first.wall, "x", FLAT_GOAL, note=note)
+
+
+def generated_history(
+    params: warehouse.ServerParams,
+    tmp_path: Path,
+    dag_id: str,
+    start: date,
+    days: int,
+    results: Results,
+    **generate_args: int | float,
+) -> Measure:
+    """`days` days of the DAG's source written by its sample generator (its default size of a day, or
+    `generate_args`), run one after another on a warehouse of their own: is the last run as fast as the first?
+    The note gives the rows the first and the last run loaded (a snapshot source's day may grow)."""
+    from elt.generate import generate
+
+    (source,) = [source for source in SOURCES.values() if dag_id in source.dag_ids]
+    landing = tmp_path / "landing"
+    print(f"\nwriting {days} days of {source.name} from {start} ...", flush=True)
+    generate(source.name, landing, start, days, seed=2, **generate_args)
+    target, env = dag_env(params, f"warehouse_{source.name}_history", landing, tmp_path / "state")
+    daily = [start + timedelta(days=n) for n in range(days)]
+    flat = run_series(env, dag_id, daily, results, "generated days")
+    with warehouse.connect(target) as conn:
+        loaded = dict(
+            conn.execute(
+                "select partition_date, sum(rows_loaded) from audit.load_log where source = %s"
+                " and partition_date in (%s, %s) group by 1",
+                (source.name, daily[0], daily[-1]),
+            ).fetchall()
+        )
+    first, last = (int(loaded.get(day, 0)) for day in (daily[0], daily[-1]))
+    flat.note += f" ({first:,} rows loaded by run 1, {last:,} by the last)"
+    print(f"{dag_id}, {flat.note}; ratio {flat.value:.2f} (goal <= {FLAT_GOAL}: {'met' if flat.met else 'NOT met'})")
+    return flat
 
 
 def not_measured(dag_id: str, why: str) -> Measure:
