@@ -16,6 +16,8 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -274,18 +276,34 @@ class Worker:
             env={**os.environ, "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("ELT_WORKER_LOG_LEVEL", "INFO")},
         )
         self.current: RunStatus | None = None
+        self.given = False
 
     def give(self, status: RunStatus) -> None:
         path = run_log(status.dag_id, status.day)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.process.stdin.write(f"{status.dag_id}\t{status.run_id}\t{path}\n")
         self.process.stdin.flush()
-        self.current = status
+        self.current, self.given = status, True
 
     def close(self) -> None:
+        """Let the worker finish what it was given; one never given a run stops at once (not after its imports)."""
         if self.process.poll() is None:
+            if not self.given:
+                self.process.kill()
             self.process.stdin.close()
             self.process.wait()
+
+
+@contextmanager
+def started_workers(count: int) -> Iterator[list[Worker]]:
+    """`count` workers started now, to import Airflow, Cosmos, GX and dbt while the caller makes its checks (give
+    them to `run_backfills`); none when a scheduler runs, as it executes the runs. Closed at the end."""
+    workers = [] if scheduler_alive() else [Worker() for _ in range(count)]
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            worker.close()
 
 
 class Executor:
@@ -407,21 +425,29 @@ def run_backfills(
     conf: dict | None = None,
     max_active_runs: int = 1,
     out=sys.stdout,
+    started: list[Worker] | None = None,
 ) -> int:
-    """Backfill `dag_ids` from `start` to `end`; shorter intervals first (days before their week). Failed runs."""
+    """Backfill `dag_ids` from `start` to `end`; shorter intervals first (days before their week). Failed runs.
+    `started`: workers the caller started already (`started_workers`), used if no scheduler runs."""
     from elt.runner import sync_dags
 
-    partitions = plan(dag_ids, start, end)
-    if not partitions:
-        raise BackfillError(f"no interval of {', '.join(dag_ids)} starts between {start} and {end}")
-    in_process = not scheduler_alive()
-    leftover = unfinished_backfills(dag_ids) if in_process else []
-    # workers start first: they import Airflow, Cosmos and the DAGs while the backfill is being created. No more
-    # of them than runs to execute (each costs seconds of CPU to start); an unfinished backfill's runs are not
-    # counted here, so then `max_active_runs` of them.
-    concurrency = max_active_runs if leftover else min(max_active_runs, len(partitions))
-    workers = [Worker() for _ in range(concurrency)] if in_process else []
+    workers = list(started or [])
     try:
+        partitions = plan(dag_ids, start, end)
+        if not partitions:
+            raise BackfillError(f"no interval of {', '.join(dag_ids)} starts between {start} and {end}")
+        in_process = not scheduler_alive()
+        leftover = unfinished_backfills(dag_ids) if in_process else []
+        if not in_process:
+            for worker in workers:  # a scheduler started meanwhile: it executes the runs
+                worker.close()
+            workers = []
+        elif not workers:
+            # workers start first: they import Airflow, Cosmos and the DAGs while the backfill is being created. No
+            # more of them than runs to execute (each costs seconds of CPU to start); an unfinished backfill's runs
+            # are not counted here, so then `max_active_runs` of them.
+            concurrency = max_active_runs if leftover else min(max_active_runs, len(partitions))
+            workers = [Worker() for _ in range(concurrency)]
         if in_process:
             sync_dags()
         logs = config.state_dir() / "logs" / "runs"

@@ -84,10 +84,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     backfill.quiet_airflow_logs()
     runner.prepare()
-    backfill.check_is_partition(args.dag_id, args.date)
-    failures = backfill.run_backfills(
-        [args.dag_id], args.date, args.date, reprocess="completed", conf=args.conf, max_active_runs=1
-    )
+    # the worker imports for seconds: it starts before the checks, not after them
+    with backfill.started_workers(1) as workers:
+        backfill.check_is_partition(args.dag_id, args.date)
+        failures = backfill.run_backfills(
+            [args.dag_id], args.date, args.date, reprocess="completed", conf=args.conf, started=workers
+        )
     print(f"{args.dag_id} {args.date}: {'success' if failures == 0 else 'FAILED'}")
     return 0 if failures == 0 else 1
 
