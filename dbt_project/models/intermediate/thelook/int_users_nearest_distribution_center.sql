@@ -1,6 +1,9 @@
+-- Both inputs are computed once (materialized): the planner cannot estimate the staging views' cast coordinates and
+-- expected one row of each, so it reran the distribution centers' view, validation checks and all, for every user
+-- (10.7 s for 100,000 users; 2.3 s materialized).
 with
 
-users as (
+users as materialized (
 
     select
         user_id,
@@ -13,7 +16,7 @@ users as (
 
 ),
 
-distribution_centers as (
+distribution_centers as materialized (
 
     select
         distribution_center_id,
