@@ -133,19 +133,24 @@ def generated_history(
     start: date,
     days: int,
     results: Results,
+    export_first: bool = False,
     **generate_args: int | float,
 ) -> Measure:
     """`days` days of the DAG's source written by its sample generator (its default size of a day, or
     `generate_args`), run one after another on a warehouse of their own: is the last run as fast as the first?
-    The note gives the rows the first and the last run loaded (a snapshot source's day may grow)."""
+    `export_first`: the generator's first day is the whole export and the next ones its daily changes (theLook);
+    that day runs first, outside the series. The note gives the rows the first and the last run loaded (a snapshot
+    source's day may grow)."""
     from elt.generate import generate
 
     (source,) = [source for source in SOURCES.values() if dag_id in source.dag_ids]
     landing = tmp_path / "landing"
     print(f"\nwriting {days} days of {source.name} from {start} ...", flush=True)
-    generate(source.name, landing, start, days, seed=2, **generate_args)
+    generate(source.name, landing, start, days + int(export_first), seed=2, **generate_args)
     target, env = dag_env(params, f"warehouse_{source.name}_history", landing, tmp_path / "state")
-    daily = [start + timedelta(days=n) for n in range(days)]
+    daily = [start + timedelta(days=n) for n in range(days + int(export_first))]
+    if export_first:
+        time_dag_run(env, dag_id, daily.pop(0), results, f"{dag_id} {start} (the whole export, before the series)")
     flat = run_series(env, dag_id, daily, results, "generated days")
     with warehouse.connect(target) as conn:
         loaded = dict(
