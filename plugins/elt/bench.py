@@ -39,7 +39,6 @@ from elt.bench_runs import (
     airflow_params,
     dag_env,
     generated_history,
-    not_measured,
     run_series,
     time_dag_run,
     time_of,
@@ -250,25 +249,17 @@ def bench_vouchers(params: warehouse.ServerParams, tmp_path: Path, args: argpars
     )
     if not args.no_scheduler:
         results.add(*bench_vouchers_scheduler(params, tmp_path, landing, rows, results))
-    bench_history(params, tmp_path, "vouchers_daily", DAY, args.history_days, results, rows_per_day=args.history_rows)
-
-
-def bench_history(
-    params: warehouse.ServerParams,
-    tmp_path: Path,
-    dag_id: str,
-    start: date,
-    days: int,
-    results: Results,
-    export_first: bool = False,
-    **generate_args: int | float,
-) -> None:
-    """The flat-with-history measure of a daily DAG on `days` generated days (not measured under 2 days)."""
-    if days < 2:
-        results.add(not_measured(dag_id, f"--history-days {days}"))
-        return
-    flat = generated_history(params, tmp_path / "history", dag_id, start, days, results, export_first, **generate_args)
-    results.add(flat)
+    results.add(
+        generated_history(
+            params,
+            tmp_path / "history",
+            "vouchers_daily",
+            DAY,
+            args.history_days,
+            results,
+            rows_per_day=args.history_rows,
+        )
+    )
 
 
 def bench_vouchers_scheduler(
@@ -666,8 +657,11 @@ def run_parts(params: warehouse.ServerParams, tmp_path: Path, args: argparse.Nam
         bench_vouchers(params, tmp_path / "vouchers", args, results)
     if "thelook" in wanted:
         bench_thelook(params, tmp_path / "thelook", args.thelook_scale, results)
-        bench_history(
-            params, tmp_path / "thelook", "thelook_daily", THELOOK_DAY, args.history_days, results, export_first=True
+        history = tmp_path / "thelook" / "history"
+        results.add(
+            generated_history(
+                params, history, "thelook_daily", THELOOK_DAY, args.history_days, results, export_first=True
+            )
         )
     if "electronics" in wanted:
         bench_electronics(
@@ -684,11 +678,13 @@ def run_parts(params: warehouse.ServerParams, tmp_path: Path, args: argparse.Nam
         )
     if "store_orders" in wanted:
         bench_store_orders(params, tmp_path / "store_orders", args.store_scale, results)
-        bench_history(params, tmp_path / "store_orders", "store_orders_daily", STORE_DAY, args.history_days, results)
+        history = tmp_path / "store_orders" / "history"
+        results.add(generated_history(params, history, "store_orders_daily", STORE_DAY, args.history_days, results))
     if "subscriptions" in wanted:
         bench_subscriptions(params, tmp_path / "subscriptions", args.stores, args.periods, results)
-        bench_history(
-            params, tmp_path / "subscriptions", "subscriptions_daily", SUBSCRIPTIONS_DAY, args.history_days, results
+        history = tmp_path / "subscriptions" / "history"
+        results.add(
+            generated_history(params, history, "subscriptions_daily", SUBSCRIPTIONS_DAY, args.history_days, results)
         )
     if "backfill" in wanted:
         bench_backfill(params, tmp_path / "backfill", args.backfill_days, 0.01, results)
