@@ -257,9 +257,11 @@ def main() -> None:
     import great_expectations  # noqa: F401
 
     from elt.dbt import forget_adapter_flags
+    from elt.execution_api import serve_newest_version_only
 
     forget_adapter_flags()  # dbt's defaults as they are before any dbt command
 
+    serve_newest_version_only()
     _warm_execution_api()
     # what is loaded now lives as long as the process: Cosmos's gc.collect() after each dbt command skips it
     gc.freeze()
