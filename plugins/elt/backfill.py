@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -264,11 +264,12 @@ class Worker:
     """A process that executes the runs it is given one after another (`elt-runner`), so Airflow,
     GX and dbt are imported once per worker, not once per run."""
 
-    def __init__(self) -> None:
+    def __init__(self, dag_ids: Sequence[str] = ()) -> None:
+        """`dag_ids`: the DAGs whose runs it will be given, parsed while it starts."""
         self.process = subprocess.Popen(
             # a script, not `python -m`: dbt inspects the stack, and runpy's frozen frames cost it a scan of every
             # module each time
-            [str(Path(sys.executable).parent / "elt-runner")],
+            [str(Path(sys.executable).parent / "elt-runner"), *dag_ids],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -295,10 +296,11 @@ class Worker:
 
 
 @contextmanager
-def started_workers(count: int) -> Iterator[list[Worker]]:
-    """`count` workers started now, to import Airflow, Cosmos, GX and dbt while the caller makes its checks (give
-    them to `run_backfills`); none when a scheduler runs, as it executes the runs. Closed at the end."""
-    workers = [] if scheduler_alive() else [Worker() for _ in range(count)]
+def started_workers(count: int, dag_ids: Sequence[str]) -> Iterator[list[Worker]]:
+    """`count` workers for runs of `dag_ids`, started now to import Airflow, Cosmos, GX and dbt while the caller makes
+    its checks (give them to `run_backfills`); none when a scheduler runs, as it executes the runs. Closed at the
+    end."""
+    workers = [] if scheduler_alive() else [Worker(dag_ids) for _ in range(count)]
     try:
         yield workers
     finally:
@@ -447,7 +449,7 @@ def run_backfills(
             # more of them than runs to execute (each costs seconds of CPU to start); an unfinished backfill's runs
             # are not counted here, so then `max_active_runs` of them.
             concurrency = max_active_runs if leftover else min(max_active_runs, len(partitions))
-            workers = [Worker() for _ in range(concurrency)]
+            workers = [Worker(dag_ids) for _ in range(concurrency)]
         if in_process:
             sync_dags()
         logs = config.state_dir() / "logs" / "runs"

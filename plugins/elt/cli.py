@@ -85,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     backfill.quiet_airflow_logs()
     runner.prepare()
     # the worker imports for seconds: it starts before the checks, not after them
-    with backfill.started_workers(1) as workers:
+    with backfill.started_workers(1, [args.dag_id]) as workers:
         backfill.check_is_partition(args.dag_id, args.date)
         failures = backfill.run_backfills(
             [args.dag_id], args.date, args.date, reprocess="completed", conf=args.conf, started=workers
