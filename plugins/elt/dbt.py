@@ -136,8 +136,24 @@ def dbt_task_group(
             f"dbt task group {group_id!r}: no dbt node of {MANIFEST} matches select={select} exclude={exclude or []};"
             " if models were added, rebuild the manifest with `make install`"
         )
+    for task in group.iter_tasks():
+        task.cache_dir = partial_parse_cache()
     assets.declare_dbt_marts(group, inlets=inlets)
     return group
+
+
+def partial_parse_cache() -> Path:
+    """The Cosmos cache folder of every dbt task, for dbt's partial-parse state.
+
+    Cosmos keeps one per task group by default, and `make install`'s parse is no use to a task: dbt parses the whole
+    project again (4 s) when the profile's connection differs, and it differs from the task's. So the first dbt task
+    of each group parsed the project in every new state folder, and a task outside a group (no cache) at every run.
+    Tasks share one profile and read the run's dates when they execute, so one parse serves them all."""
+    import cosmos.settings
+
+    folder = Path(cosmos.settings.cache_dir) / "dbt_project"
+    (folder / "target").mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def dbt_build_task(task_id: str, select: list[str], dbt_project_dir: Path = DBT_PROJECT_DIR) -> DbtBuildLocalOperator:
@@ -152,6 +168,7 @@ def dbt_build_task(task_id: str, select: list[str], dbt_project_dir: Path = DBT_
         env=RUN_ENV,
         install_deps=False,
         emit_datasets=False,
+        cache_dir=partial_parse_cache(),
     )
 
 
