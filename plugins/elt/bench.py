@@ -658,11 +658,7 @@ def run_parts(params: warehouse.ServerParams, tmp_path: Path, args: argparse.Nam
     if "thelook" in wanted:
         bench_thelook(params, tmp_path / "thelook", args.thelook_scale, results)
         history = tmp_path / "thelook" / "history"
-        results.add(
-            generated_history(
-                params, history, "thelook_daily", THELOOK_DAY, args.history_days, results, export_first=True
-            )
-        )
+        results.add(generated_history(params, history, "thelook_daily", THELOOK_DAY, args.history_days, results))
     if "electronics" in wanted:
         bench_electronics(
             params,
