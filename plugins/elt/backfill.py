@@ -28,6 +28,9 @@ from elt.runner import fail_run, load_dags, midnight, run_is_locked, wait_for_da
 REPROCESS = ("none", "failed", "completed")
 
 FINISHED = ("success", "failed")
+# how often runs are followed: a worker whose run ended waits this long, at most, for the next one (a second made
+# a 60-day backfill wait 0.5 s between runs on average)
+POLL_SECONDS = 0.2
 
 
 class BackfillError(RuntimeError):
@@ -411,7 +414,7 @@ class Executor:
             except (OperationalError, psycopg.OperationalError):
                 wait_for_database("elt backfill")
                 continue
-            time.sleep(0 if done else 1)
+            time.sleep(0 if done else POLL_SECONDS)
         for worker in self.workers:  # every run is finished: the workers are free for the next group
             worker.current = None
         # as the scheduler does on its next pass; until then Airflow refuses a new backfill of the DAG
