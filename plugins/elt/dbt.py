@@ -136,8 +136,9 @@ def dbt_task_group(
             f"dbt task group {group_id!r}: no dbt node of {MANIFEST} matches select={select} exclude={exclude or []};"
             " if models were added, rebuild the manifest with `make install`"
         )
+    cache_dir = partial_parse_cache()
     for task in group.iter_tasks():
-        task.cache_dir = partial_parse_cache()
+        task.cache_dir = cache_dir
     assets.declare_dbt_marts(group, inlets=inlets)
     return group
 
