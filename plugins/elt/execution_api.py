@@ -24,8 +24,11 @@ def serve_newest_version_only() -> bool:
 
     newest = versions.bundle.versions[0].value
     if API_VERSION != newest:
-        log.warning("the task SDK speaks API version %s, the execution API's newest is %s: all versions served",
-                    API_VERSION, newest)
+        log.warning(
+            "the task SDK speaks API version %s, the execution API's newest is %s: all versions served",
+            API_VERSION,
+            newest,
+        )
         return False
     versions.bundle = VersionBundle(Version(newest))
     # routes kept for older task SDKs only: Cadwyn drops them from the newest version (and refuses a bundle that never
