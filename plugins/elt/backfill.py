@@ -300,9 +300,9 @@ class Worker:
 
 @contextmanager
 def started_workers(count: int, dag_ids: Sequence[str]) -> Iterator[list[Worker]]:
-    """`count` workers for runs of `dag_ids`, started now to import Airflow, Cosmos, GX and dbt while the caller makes
-    its checks (give them to `run_backfills`); none when a scheduler runs, as it executes the runs. Closed at the
-    end."""
+    """`count` workers for runs of `dag_ids`, started now to import Airflow, Cosmos, the DAGs, dbt and (if they
+    validate) GX while the caller makes its checks (give them to `run_backfills`); none when a scheduler runs, as it
+    executes the runs. Closed at the end."""
     workers = [] if scheduler_alive() else [Worker(dag_ids) for _ in range(count)]
     try:
         yield workers
