@@ -3,8 +3,8 @@
 An Airflow backfill runs several DAG runs of different dates at once (the UI offers 10), each building
 the models through Cosmos with the run's dates as vars. Here each round starts its "DAG runs" at the same
 instant: vouchers as Cosmos runs it (one invocation per node: the seed, the incremental staging model,
-the incremental mart), theLook's views and tables in one invocation followed by the customer_segments
-mart. Round 1 is the very first build on an empty warehouse (no dbt relation, not even the
+the incremental as-of counts, the incremental mart), theLook's views and tables in one invocation followed
+by the customer_segments mart. Round 1 is the very first build on an empty warehouse (no dbt relation, not even the
 `intermediate` schema); rounds 2 and 3 rebuild the views and tables and delete+insert the incremental
 partitions, one date twice at once. Every invocation must succeed, and every relation dbt builds must
 end up with exactly the rows of a second warehouse where the same invocations ran one after another.
@@ -60,6 +60,7 @@ def vouchers_run(day: date) -> list[list[str]]:
     return [
         ["seed", "--select", "voucher_segments", "--vars", dates],
         ["run", "--select", "stg_vouchers__voucher_assignments", "--vars", dates],
+        ["run", "--select", "int_voucher_assignment_values", "--vars", dates],
         ["run", "--select", "voucher_most_used", "--vars", dates],
     ]
 

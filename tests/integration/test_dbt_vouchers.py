@@ -10,12 +10,14 @@ partition), load partition 2018-07-22, run 2018-07-22 twice, then backfill 2018-
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -292,6 +294,17 @@ def test_voucher_marts(warehouse_params: ServerParams, run_dbt: Callable[..., su
             "select array_agg(distinct as_of_date::text order by as_of_date::text) from marts.voucher_most_used"
         ).fetchone() == (["2018-07-20", "2018-07-21", "2018-07-22"],)
 
+        # 2018-07-21's counts keep F21 row 2 (assigned on 2018-07-22) waiting, with its recency on that day; made
+        # again now that 2018-07-21 is current, 2018-07-22 comes from those counts and its own partition.
+        waiting = conn.execute(
+            "select country_code, voucher_amount, segment_type, segment_value, assignments"
+            " from intermediate.int_voucher_assignment_values"
+            " where as_of_date = '2018-07-21' and counts_from = '2018-07-22' order by segment_type"
+        ).fetchall()
+        assert waiting == [("Peru", 5000, "frequent_segment", 1, 1), ("Peru", 5000, "recency_segment", 1, 1)]
+        build(run_dbt, "2018-07-22", "2018-07-23")
+        assert mart(conn, "2018-07-22") == EXPECTED_0722
+
         # The schemas models land in.
         relations = conn.execute(
             """
@@ -408,3 +421,63 @@ def test_partitions_committing_out_of_order_give_each_date_its_rows(
         in_order = rows(conn, second)
     assert [row[1:] for row in remade] == [row[1:] for row in in_order]
     assert [row[1:-1] for row in alone] != [row[1:-1] for row in in_order], "the earlier partition changed nothing"
+
+
+def expected_mart(conn: psycopg.Connection, as_of: date) -> list[tuple]:
+    """voucher_most_used's rows for `as_of`, counted here from every staged assignment (the mart's definition)."""
+    with (DBT_PROJECT_DIR / "seeds" / "voucher_segments.csv").open() as seed:
+        segments = [
+            (row["segment_type"], row["segment"], int(row["min_value"]), int(row["max_value"] or 10**9))
+            for row in csv.DictReader(seed)
+        ]
+    counts: Counter[tuple] = Counter()
+    staged = conn.execute(
+        "select country_code, voucher_amount, total_orders, %s::date - last_order_date"
+        " from staging.stg_vouchers__voucher_assignments"
+        " where partition_date <= %s and assigned_at < %s::date + 1"
+        " and country_code is not null and voucher_amount is not null",
+        (as_of, as_of, as_of),
+    ).fetchall()
+    for country, amount, total_orders, days_since in staged:
+        for segment_type, value in (("frequent_segment", total_orders), ("recency_segment", days_since)):
+            for kind, segment, low, high in segments:
+                if kind == segment_type and value is not None and low <= value <= high:
+                    counts[(country, segment_type, segment, amount)] += 1
+    rows = []
+    for key in {key[:3] for key in counts}:
+        amounts = {amount: n for (*segment_key, amount), n in counts.items() if tuple(segment_key) == key}
+        top = min(amounts, key=lambda amount: (-amounts[amount], amount))
+        rows.append((*key, top, amounts[top], sum(amounts.values())))
+    return sorted(rows)
+
+
+def test_daily_runs_make_their_date_from_the_day_before(
+    landing: Path, run_partition: Callable[..., None], warehouse_params: ServerParams
+) -> None:
+    """A daily run makes its date from the day before's counts and its own partition, so its cost does not grow with
+    history: the marts equal counts of every staged assignment, and older partitions are not read again."""
+    start, days = date(2019, 5, 1), 4
+    generate("vouchers", landing, start, days, seed=5, rows_per_day=400)
+    for offset in range(days):
+        run_partition("vouchers", start + timedelta(days=offset))
+
+    def actual(conn: psycopg.Connection, day: date) -> list[tuple]:
+        return sorted(
+            conn.execute(
+                "select country_code, segment_type, segment, voucher_amount, assignments, segment_assignments"
+                " from marts.voucher_most_used where as_of_date = %s",
+                (day,),
+            ).fetchall()
+        )
+
+    last = start + timedelta(days=days - 1)
+    with psycopg.connect(warehouse_params.libpq_url(), autocommit=True) as conn:
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            assert actual(conn, day) == expected_mart(conn, day), day
+        made = actual(conn, last)
+        # not read again: the first partition's staged rows gone, the last date made again gives the same rows
+        conn.execute("delete from staging.stg_vouchers__voucher_assignments where partition_date = %s", (start,))
+    run_partition("vouchers", last)
+    with psycopg.connect(warehouse_params.libpq_url()) as conn:
+        assert actual(conn, last) == made

@@ -5,7 +5,7 @@
         on_schema_change='append_new_columns',
         full_refresh=false,
         pre_hook=[
-            "{{ prepare_as_of_builds(vouchers_as_of_inputs()) }}",
+            "{{ prepare_as_of_builds_from(ref('int_voucher_assignment_values')) }}",
             "{{ delete_as_of_builds() }}",
         ],
         post_hook="{{ create_most_used_voucher_function() }}",
@@ -17,7 +17,7 @@
 }}
 
 -- depends_on: {{ ref('voucher_segments') }} (read by marts.most_used_voucher, created in the post-hook)
--- A build makes the run's date, and later dates whose inputs changed (macros/as_of_builds.sql).
+-- A build makes the run's date, and the later dates int_voucher_assignment_values made again (macros/as_of_builds.sql).
 
 with
 
