@@ -44,10 +44,10 @@ builds as (
 
 ),
 
-recounted as (
+read_assignments as (
 
-    -- every assignment of a partition up to the as-of date (staging is read twice, each time for what it needs:
-    -- an import CTE read twice would be materialized whole)
+    -- what a date is counted from: every partition up to it when it has no base, else its own partition (the day
+    -- before holds the rest); staging is read in this one CTE, as a CTE read twice would be stored whole
     select
         builds.as_of_date,
         assignments.partition_date,
@@ -60,11 +60,8 @@ recounted as (
     inner join builds on assignments.partition_date <= builds.as_of_date
     where builds.base_date is null
 
-),
+    union all
 
-partition_only as (
-
-    -- the as-of date's own partition: the day before holds the rest
     select
         builds.as_of_date,
         assignments.partition_date,
@@ -79,31 +76,33 @@ partition_only as (
 
 ),
 
-read_assignments as (
+dated_assignments as (
 
     -- an assignment counts from the end of the day it was made, and never before its partition is loaded: one
-    -- made after the as-of date waits in its rows (counts_from) without counting, its values taken on that day
+    -- made after the as-of date waits in the date's rows (counts_from), with its recency taken on that day
     select
-        as_of_date,
-        country_code,
-        voucher_amount,
-        total_orders,
-        last_order_date,
-        greatest(partition_date, cast(assigned_at as date), as_of_date) as values_on
-    from recounted
-    where assigned_at is not null and country_code is not null and voucher_amount is not null
-
-    union all
-
-    select
-        as_of_date,
-        country_code,
-        voucher_amount,
-        total_orders,
-        last_order_date,
-        greatest(partition_date, cast(assigned_at as date), as_of_date) as values_on
-    from partition_only
-    where assigned_at is not null and country_code is not null and voucher_amount is not null
+        valued.as_of_date,
+        valued.country_code,
+        valued.voucher_amount,
+        valued.total_orders,
+        -- not least() alone: it would take a null (no last order date) for the cap
+        case
+            when valued.last_order_date is not null
+                then least(valued.values_on - valued.last_order_date, recency_cap.from_days)
+        end as days_since_last_order,
+        nullif(valued.values_on, valued.as_of_date) as counts_from
+    from (
+        select
+            as_of_date,
+            country_code,
+            voucher_amount,
+            total_orders,
+            last_order_date,
+            greatest(partition_date, cast(assigned_at as date), as_of_date) as values_on
+        from read_assignments
+        where assigned_at is not null and country_code is not null and voucher_amount is not null
+    ) as valued
+    cross join recency_cap
 
 ),
 
@@ -111,29 +110,15 @@ assignment_keys as (
 
     -- counted first per combination of values (a few thousand a day, however many rows), then per segment type
     select
-        read_assignments.as_of_date,
-        read_assignments.country_code,
-        read_assignments.voucher_amount,
-        read_assignments.total_orders,
-        -- least() would take a null (no last order date) for the cap
-        case
-            when read_assignments.last_order_date is not null
-                then least(read_assignments.values_on - read_assignments.last_order_date, recency_cap.from_days)
-        end as days_since_last_order,
-        nullif(read_assignments.values_on, read_assignments.as_of_date) as counts_from,
+        as_of_date,
+        country_code,
+        voucher_amount,
+        total_orders,
+        days_since_last_order,
+        counts_from,
         count(*) as assignments
-    from read_assignments
-    cross join recency_cap
-    group by
-        read_assignments.as_of_date,
-        read_assignments.country_code,
-        read_assignments.voucher_amount,
-        read_assignments.total_orders,
-        case
-            when read_assignments.last_order_date is not null
-                then least(read_assignments.values_on - read_assignments.last_order_date, recency_cap.from_days)
-        end,
-        nullif(read_assignments.values_on, read_assignments.as_of_date)
+    from dated_assignments
+    group by as_of_date, country_code, voucher_amount, total_orders, days_since_last_order, counts_from
 
 ),
 
