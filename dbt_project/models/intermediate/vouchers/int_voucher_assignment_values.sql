@@ -35,10 +35,12 @@ recency_cap as (
 
 builds as (
 
+    -- a date with a base reads only its own partition (the day before holds the rest), else every one up to it
     select
         builds.as_of_date,
         builds.inputs_fingerprint,
-        bases.base_date
+        bases.base_date,
+        case when bases.base_date is null then cast('-infinity' as date) else builds.as_of_date end as read_from
     from {{ as_of_builds() }} as builds
     inner join {{ as_of_bases() }} as bases on builds.as_of_date = bases.as_of_date
 
@@ -46,8 +48,6 @@ builds as (
 
 read_assignments as (
 
-    -- what a date is counted from: every partition up to it when it has no base, else its own partition (the day
-    -- before holds the rest); staging is read in this one CTE, as a CTE read twice would be stored whole
     select
         builds.as_of_date,
         assignments.partition_date,
@@ -57,22 +57,10 @@ read_assignments as (
         assignments.total_orders,
         assignments.last_order_date
     from {{ ref('stg_vouchers__voucher_assignments') }} as assignments
-    inner join builds on assignments.partition_date <= builds.as_of_date
-    where builds.base_date is null
-
-    union all
-
-    select
-        builds.as_of_date,
-        assignments.partition_date,
-        assignments.assigned_at,
-        assignments.country_code,
-        assignments.voucher_amount,
-        assignments.total_orders,
-        assignments.last_order_date
-    from {{ ref('stg_vouchers__voucher_assignments') }} as assignments
-    inner join builds on assignments.partition_date = builds.as_of_date
-    where builds.base_date is not null
+    inner join builds
+        on
+            assignments.partition_date >= builds.read_from
+            and assignments.partition_date <= builds.as_of_date
 
 ),
 
