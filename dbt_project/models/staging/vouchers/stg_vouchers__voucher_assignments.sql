@@ -4,11 +4,13 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_partition('partition_date') }}",
+        post_hook="analyze {{ this }}",
         indexes=[{'columns': ['partition_date']}],
     )
 }}
 
--- an incremental run reads only its own partition
+-- an incremental run reads only its own partition. analyze (post-hook): the new rows' statistics at once, for the
+-- counts made from them next (planned without statistics, the counts of a million new rows took twice as long)
 {%- set this_partition_only = ('raw._partition_date = ' ~ run_date()) if is_incremental() else none %}
 
 with
