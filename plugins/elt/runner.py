@@ -32,7 +32,8 @@ RUN_LOCK_NAMESPACE = 72_431
 
 
 def prepare() -> dict[str, str]:
-    """Start the embedded server if none is configured, bootstrap the warehouse, migrate Airflow's database."""
+    """Start the embedded server if none is configured, bootstrap the warehouse, migrate Airflow's database, parse
+    the dbt project for the warehouse."""
     if warehouse.configured_params() is None:
         localdb.start()
     warehouse.bootstrap()
@@ -40,6 +41,7 @@ def prepare() -> dict[str, str]:
     params = warehouse.warehouse_params()
     warehouse.create_database(params, warehouse.AIRFLOW_DB)
     _migrate_airflow(env)
+    _parse_dbt_project()
     return env
 
 
@@ -72,6 +74,15 @@ def _migrate_airflow(env: dict[str, str]) -> None:
         stdout=subprocess.DEVNULL,
     )
     mark_migrated(env)
+
+
+def _parse_dbt_project() -> None:
+    """dbt's parse of the project for the warehouse's profile, once per state folder (and project rebuild)."""
+    from elt import dbt
+
+    started = time.monotonic()
+    if dbt.prepare_parse():
+        log.info("Parsed the dbt project for this warehouse (first run only) in %.1f s", time.monotonic() - started)
 
 
 @cache
