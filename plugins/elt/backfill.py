@@ -434,7 +434,7 @@ def run_backfills(
 ) -> int:
     """Backfill `dag_ids` from `start` to `end`; shorter intervals first (days before their week). Failed runs.
     `started`: workers the caller started already (`started_workers`), used if no scheduler runs."""
-    from elt.runner import sync_dags
+    from elt.runner import parse_dbt_project, sync_dags
 
     workers = list(started or [])
     try:
@@ -455,6 +455,7 @@ def run_backfills(
             workers = [Worker(dag_ids) for _ in range(concurrency)]
         if in_process:
             sync_dags()
+            parse_dbt_project()
         logs = config.state_dir() / "logs" / "runs"
         mode = (
             f"in-process (no Airflow scheduler is running), {max_active_runs} at a time; Airflow's logs: {logs}/"

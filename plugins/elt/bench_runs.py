@@ -48,7 +48,8 @@ def dag_env(
     }
     env.pop("AIRFLOW_CONN_WAREHOUSE", None)
     # what every run does first when needed, once per state folder: Airflow's migration, dbt's parse for the profile
-    subprocess.run([sys.executable, "-c", "from elt import runner; runner.prepare()"], env=env, check=True)
+    prepare = "from elt import runner; runner.prepare(); runner.parse_dbt_project()"
+    subprocess.run([sys.executable, "-c", prepare], env=env, check=True)
     return params, env
 
 

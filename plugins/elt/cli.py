@@ -150,6 +150,7 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     env = runner.prepare()
     _check_ui_port(args.host, args.port)
     runner.sync_dags()
+    runner.parse_dbt_project()
     airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     login = (
