@@ -34,6 +34,10 @@ def airflow_environment() -> dict[str, str]:
         "AIRFLOW__API__PORT": "8080",
         # backfills made in the UI or by `elt backfill` must not wait forever on a DAG paused at creation
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        # the scheduler's nap when a loop found nothing to do (Airflow's default 1 s): a task's downstream task is
+        # queued up to two naps after it ends. At 0.2 s a 1M-row vouchers_daily run under `elt airflow` spent
+        # 2.1-2.4 s between its tasks instead of 4.3-5.2 s; an idle scheduler uses 12% of a core instead of 6%
+        "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",
         "AIRFLOW_CONN_WAREHOUSE": params.airflow_conn_uri(),
         # what the tasks connect as (elt.tasks): login roles with only what each needs
         "AIRFLOW_CONN_WAREHOUSE_LOADER": warehouse.role_params(warehouse.LOADER, params).airflow_conn_uri(),
