@@ -48,7 +48,7 @@ test: install lint
 # Either linter's finding fails `make lint`, and so `make test`.
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/sqlfluff lint --disable-progress-bar dbt_project/models dbt_project/macros dbt_project/tests
+	$(VENV)/bin/sqlfluff lint --disable-progress-bar --processes 2 dbt_project/models dbt_project/macros dbt_project/tests
 
 # The dbt docs (dbt docs generate --static, against the warehouse) and the data docs' assets from the npm registry
 # (served locally by the docs plugin: the data docs then work offline; skipped with a warning when npm is missing).
