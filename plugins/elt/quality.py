@@ -29,6 +29,9 @@ from elt.sources import Source, Table, check_identifier, get_source
 log = logging.getLogger(__name__)
 
 SEVERITIES = {"critical": "error", "warning": "warn", "info": "warn"}
+# The data docs' index lists this many of the newest validation results (every result keeps its page): GX reads each
+# listed result to draw the index, which would otherwise cost more with every partition ever validated.
+DATA_DOCS_INDEX_LIMIT = 500
 # the one shape of a rule's query: its condition is evaluated for every row of the partition in one pass
 RULE_QUERY = re.compile(r"\s*select\s+\*\s+from\s+\{batch\}\s+where\s+(?P<condition>.+?)[\s;]*", re.I | re.S)
 
@@ -180,16 +183,29 @@ def _gx_context():
                 "class_name": "TupleFilesystemStoreBackend",
                 "base_directory": str(config.data_docs_dir()),
             },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_index_builder": {
+                "class_name": "DefaultSiteIndexBuilder",
+                "validation_results_limit": DATA_DOCS_INDEX_LIMIT,
+            },
+            # nothing is profiled: without this section, a page's build lists the stored results once, not twice
+            "site_section_builders": {"profiling": "None"},
         }
     }
     return gx.get_context(project_config=project, mode="ephemeral")
 
 
-def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, failing_rows: dict[str, int]) -> bool:
+def run_gx(
+    source: Source,
+    table: Table,
+    suite: Suite,
+    partition_date: date,
+    failing_rows: dict[str, int],
+    build_index: bool = True,
+) -> bool:
     """GX's verdict on the partition from the one pass's count of failing rows per rule (an
-    `unexpected_rows_expectation` succeeds when its query selects no row); the result is kept and the data docs
-    are updated. GX's own engine would run each rule's query twice more (its count and its sample)."""
+    `unexpected_rows_expectation` succeeds when its query selects no row); the result is kept and its data docs
+    page built, and the index too if `build_index`. GX's own engine would run each rule's query twice more (its
+    count and its sample)."""
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
     from great_expectations.core.expectation_validation_result import ExpectationValidationResult
@@ -237,7 +253,7 @@ def run_gx(source: Source, table: Table, suite: Suite, partition_date: date, fai
     suite_key = ExpectationSuiteIdentifier(name=gx_suite.name)
     key = ValidationResultIdentifier(expectation_suite_identifier=suite_key, run_id=run_id, batch_identifier=batch_id)
     context.validation_results_store.store_validation_results(validation, key, suite_key)
-    context.build_data_docs(resource_identifiers=[key, suite_key])
+    context.build_data_docs(resource_identifiers=[key, suite_key], build_index=build_index)
     return bool(validation.success)
 
 
@@ -325,9 +341,14 @@ def _exceptions_insert(table: Table, suite: Suite) -> tuple[sql.Composed, dict[s
 
 
 def validate_table(
-    source: Source, table: Table, partition_date: date, params: warehouse.ServerParams | None = None
+    source: Source,
+    table: Table,
+    partition_date: date,
+    params: warehouse.ServerParams | None = None,
+    build_index: bool = True,
 ) -> SuiteResult:
-    """Run one table's suite on one partition and replace that partition's exceptions."""
+    """Run one table's suite on one partition and replace that partition's exceptions; `build_index`: redraw the
+    data docs' index after its page (a partition of several tables redraws it once, after the last)."""
     suite = load_suite(source, table)
     started = time.monotonic()
     params = params or warehouse.warehouse_params()
@@ -381,7 +402,7 @@ def validate_table(
             (error_rows, warn_rows, success, run_id),
         )
         # GX's verdict and data docs from the same pass; a failure here rolls the exceptions back
-        gx_success = run_gx(source, table, suite, partition_date, failing_rows)
+        gx_success = run_gx(source, table, suite, partition_date, failing_rows, build_index)
     result = SuiteResult(
         source.name, table.name, partition_date, run_id, rows_checked, error_rows, warn_rows, success, gx_success
     )
@@ -406,7 +427,8 @@ def validate_partition(
     results = []
     for table in source.tables:
         try:
-            results.append(validate_table(source, table, partition_date, params))
+            last = table is source.tables[-1]
+            results.append(validate_table(source, table, partition_date, params, build_index=last))
         except QualityError:
             raise
         except Exception as exc:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from elt import warehouse
+import pytest
+
+from elt import config, quality, warehouse
 from elt.generate.thelook import generate_thelook
 from elt.load import load_partition
 from elt.quality import validate_partition
+from elt.sources import get_source
 
 START = date(2024, 9, 1)
 
@@ -57,3 +60,23 @@ def test_a_returned_order_without_a_return_time_is_a_warning(landing: Path) -> N
             " (select count(*) from raw_thelook.orders where status = 'Returned' and coalesce(returned_at, '') = '')"
         ).fetchone()
     assert flagged == expected >= 1
+
+
+def test_the_data_docs_index_lists_the_newest_results_and_every_result_keeps_its_page(
+    landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # drawing the index reads every result it lists: it lists the newest few, so a validation costs the same
+    # after years of partitions; a partition's index is drawn once, after its last table
+    tables = [table.name for table in get_source("thelook").tables]
+    monkeypatch.setattr(quality, "DATA_DOCS_INDEX_LIMIT", len(tables))
+    days = (START, START + timedelta(days=1))
+    generate_thelook(landing, START, 2, seed=3, scale=0.001)
+    for day in days:
+        load_partition("thelook", day)
+        validate_partition("thelook", day)
+    index = (config.data_docs_dir() / "index.html").read_text()
+    newest, oldest = ([f"raw_thelook.{table}.{day}" for table in tables] for day in reversed(days))
+    assert [name for name in newest if name not in index] == [], "every table of the newest partition is listed"
+    assert [name for name in oldest if name in index] == [], "the older partition is past the index's limit"
+    pages = {page.stem for page in (config.data_docs_dir() / "validations").rglob("*.html")}
+    assert {f"warehouse-{name}" for name in newest + oldest} <= pages, "every result keeps its page"
